@@ -1,0 +1,59 @@
+//! # libdl: a dynamic linker that lives inside the WebAssembly program
+//!
+//! Compiled to `libdl.so`, a position-independent `dylink.0` side module, and
+//! instantiated by a runtime's shim before the program (see
+//! `host-abi/SPEC.md`). The shim gives it a handful of host functions
+//! (compile, instantiate, read exported globals, place functions in the
+//! table); everything else a linker does happens here, in the guest.
+//!
+//! ## The pipeline, for each module `dlopen` loads
+//!
+//! 1. [`read`]: find the file (a path, or a search through `LD_LIBRARY_PATH`,
+//!    `/lib`, `/usr/lib`) among the preopened directories and read it through WASI.
+//! 2. [`parse`]: check the header; read `dylink.0` (first section) and the
+//!    type, import, function, global, export and element sections.
+//! 3. compile, through the host.
+//! 4. [`place`]: reserve zeroed, aligned memory and table slots (`WASM_DYLINK_MEM_INFO`).
+//! 5. [`resolve`]: bind every import: memory, table, stack pointer, bases,
+//!    `GOT.mem`/`GOT.func` cells, functions from the scope (signature checked), WASI.
+//! 6. [`relocate`]: instantiate; fill what points into the module itself; run
+//!    `__wasm_apply_data_relocs`.
+//! 7. [`init`]: run `__wasm_call_ctors`, with the loader unlocked.
+//!
+//! Steps 3–6 are one transaction ([`loader::Txn`]): a failure undoes them all.
+//! [`dlfcn`] is the thin public surface; [`error::Error`] the one error type,
+//! turned into text only for `dlerror()`.
+//!
+//! Reference: the tool-conventions dynamic-linking ABI,
+//! <https://github.com/WebAssembly/tool-conventions/blob/main/DynamicLinking.md>.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+pub mod codegen;
+pub mod dlfcn;
+pub mod error;
+pub mod host;
+pub mod init;
+pub mod loader;
+pub mod parse;
+pub mod place;
+pub mod read;
+pub mod relocate;
+pub mod resolve;
+pub mod trace;
+
+#[cfg(target_arch = "wasm32")]
+pub mod rt;
+
+#[cfg(target_arch = "wasm32")]
+#[allow(unused_imports)]
+use rt as _;
+
+/// Natively (unit tests), call_slot is never reached through a real table.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod rt {
+    pub fn call_slot(_slot: u32) {}
+}

@@ -1,0 +1,564 @@
+//! The loader's state (loaded modules, scopes, GOT cells, canonical function
+//! slots) and the `dlopen` pipeline, written once here as a transaction: any
+//! failure undoes every step before it, so a failed `dlopen` leaves nothing
+//! behind (no registered module, no memory, no table slots, no host objects).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use hashbrown::HashMap;
+
+use crate::error::{Error, Result};
+use crate::host::{GlobalHandle, Host, InstanceHandle, ModuleHandle};
+use crate::parse::{self, Expect, ExportKind, Module, Sig};
+use crate::place::{self, Placement, TableAlloc};
+use crate::read;
+use crate::trace::{Trace, DEBUG_BINDINGS, DEBUG_LIBS};
+
+pub type ModId = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The statically linked program (absolute data addresses, its own table entries).
+    Program,
+    /// libdl itself.
+    Libdl,
+    /// A side module loaded by `dlopen`.
+    Side,
+}
+
+pub struct Loaded {
+    pub id: ModId,
+    /// The path it was found at (or the program's name).
+    pub path: String,
+    pub kind: Kind,
+    pub module: ModuleHandle,
+    pub instance: InstanceHandle,
+    pub info: Module,
+    /// Export name → export index, for symbol lookup.
+    pub exports: HashMap<String, u32>,
+    /// Function index → the table slot its own element segments put it in.
+    pub elem_slots: HashMap<u32, u32>,
+    pub place: Placement,
+    pub refcount: u32,
+    pub nodelete: bool,
+    /// `__memory_base` / `__table_base` globals created for it.
+    pub owned_globals: Vec<GlobalHandle>,
+    /// GOT cells it imported (released when it unloads).
+    pub got_refs: Vec<GotKey>,
+    /// Whether its instance exists yet (false while being bound).
+    pub instantiated: bool,
+}
+
+impl Loaded {
+    /// The address of a data export whose global holds `raw`.
+    pub fn data_address(&self, raw: u32) -> u32 {
+        match self.kind {
+            // Exports of a side module are relative to its __memory_base.
+            Kind::Side => self.place.memory_base.wrapping_add(raw),
+            Kind::Program | Kind::Libdl => raw,
+        }
+    }
+}
+
+/// What a GOT cell points at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// Export `export` of module `module`.
+    Def(ModId, u32),
+    /// A weak symbol no module defines (yet): the cell holds 0.
+    Missing(String),
+}
+
+/// One shared cell per (GOT.mem | GOT.func, target): every module that binds
+/// the symbol to the same definition shares it, so a later update reaches all.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GotKey {
+    pub func: bool,
+    pub target: Target,
+}
+
+pub struct GotCell {
+    pub global: GlobalHandle,
+    pub users: u32,
+}
+
+/// Everything a load created, so that a failure can undo it.
+#[derive(Default)]
+pub struct Txn {
+    pub module: Option<ModuleHandle>,
+    pub registered: Option<ModId>,
+    pub instance: Option<InstanceHandle>,
+    pub placement: Option<Placement>,
+    pub globals: Vec<GlobalHandle>,
+    pub cells: Vec<GotKey>,
+    pub slots: Vec<(ModId, u32)>,
+}
+
+/// A symbol found by lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Def {
+    pub module: ModId,
+    pub export: u32,
+    pub kind: ExportKind,
+}
+
+/// Flags the loader understands, decoded from the `dlopen` mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OpenFlags {
+    pub global: bool,
+    pub noload: bool,
+    pub nodelete: bool,
+}
+
+/// A library `dlopen` loaded, whose constructors still have to run (outside
+/// the loader lock, since they may call `dlopen` themselves).
+pub struct Opened {
+    pub id: ModId,
+    pub init_slot: Option<u32>,
+}
+
+pub struct Loader {
+    pub host: Box<dyn Host + Send>,
+    pub modules: Vec<Loaded>,
+    next_id: ModId,
+    pub program: ModId,
+    pub libdl: ModId,
+    /// The program, libdl, then RTLD_GLOBAL libraries in load order.
+    pub global_scope: Vec<ModId>,
+    pub table: TableAlloc,
+    pub got: HashMap<GotKey, GotCell>,
+    /// Canonical table slot of a function export: every address of the
+    /// function, in every module, is this one number.
+    pub func_slots: HashMap<(ModId, u32), u32>,
+    /// Canonical slots libdl allocated itself (as opposed to element-segment slots).
+    pub owned_slots: HashMap<(ModId, u32), u32>,
+    /// Generated stubs for weak undefined functions, by signature.
+    pub stubs: HashMap<Sig, InstanceHandle>,
+    pub trace: Trace,
+}
+
+impl Loader {
+    /// Registers the program and libdl (already instantiated by the shim).
+    pub fn new(
+        mut host: Box<dyn Host + Send>,
+        libdl: (ModuleHandle, InstanceHandle),
+        program: (ModuleHandle, InstanceHandle),
+    ) -> Result<Loader> {
+        let trace = Trace::from_env(host.getenv("LD_DEBUG").as_deref());
+        let table_size = host.table_grow(0)?;
+        let mut l = Loader {
+            host,
+            modules: Vec::new(),
+            next_id: 1,
+            program: 0,
+            libdl: 0,
+            global_scope: Vec::new(),
+            table: TableAlloc::new(table_size),
+            got: HashMap::new(),
+            func_slots: HashMap::new(),
+            owned_slots: HashMap::new(),
+            stubs: HashMap::new(),
+            trace,
+        };
+        if l.trace.enabled(crate::trace::DEBUG_HELP) {
+            l.host.stderr(crate::trace::HELP);
+        }
+        l.program = l.register_preloaded(String::from("main program"), Kind::Program, program)?;
+        l.libdl = l.register_preloaded(String::from("libdl.so"), Kind::Libdl, libdl)?;
+        l.global_scope.push(l.program);
+        l.global_scope.push(l.libdl);
+        Ok(l)
+    }
+
+    fn register_preloaded(
+        &mut self,
+        path: String,
+        kind: Kind,
+        (module, instance): (ModuleHandle, InstanceHandle),
+    ) -> Result<ModId> {
+        let bytes = self.host.module_bytes(module)?;
+        let expect = if kind == Kind::Program { Expect::Program } else { Expect::SideModule };
+        let info = parse::parse(&bytes, expect)?;
+        drop(bytes);
+        let id = self.alloc_id();
+        let mut m = Loaded::new(id, path, kind, module, info, Placement::default());
+        m.instance = instance;
+        m.instantiated = true;
+        m.refcount = 1;
+        m.nodelete = true;
+        self.modules.push(m);
+        Ok(id)
+    }
+
+    fn alloc_id(&mut self) -> ModId {
+        let id = self.next_id;
+        // Ids are never reused, so a stale handle never names a new library.
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        id
+    }
+
+    pub fn get(&self, id: ModId) -> Option<&Loaded> {
+        self.modules.iter().find(|m| m.id == id)
+    }
+
+    pub fn get_mut(&mut self, id: ModId) -> Option<&mut Loaded> {
+        self.modules.iter_mut().find(|m| m.id == id)
+    }
+
+    pub fn find_by_path(&self, path: &str) -> Option<ModId> {
+        self.modules.iter().find(|m| m.kind == Kind::Side && m.path == path).map(|m| m.id)
+    }
+
+    /// `dlopen(name, flags)`: steps 1–6 of the pipeline; the caller runs
+    /// constructors (step 7) with the lock released.
+    pub fn open(&mut self, name: &str, flags: OpenFlags) -> Result<Option<Opened>> {
+        // A library already loaded under this name or path is shared.
+        if let Some(id) = self.already_loaded(name) {
+            if flags.noload && !flags.global && !flags.nodelete {
+                return Ok(Some(Opened { id, init_slot: None }));
+            }
+            self.reopen(id, flags);
+            return Ok(Some(Opened { id, init_slot: None }));
+        }
+        if flags.noload {
+            return Ok(None);
+        }
+
+        let (path, bytes) = read::read_module(&mut *self.host, name)?;
+        if let Some(id) = self.find_by_path(&path) {
+            self.reopen(id, flags);
+            return Ok(Some(Opened { id, init_slot: None }));
+        }
+        self.trace_libs(&path, "loading");
+        let info = parse::parse(&bytes, Expect::SideModule)?;
+
+        let mut txn = Txn::default();
+        match self.load(&path, &bytes, info, flags, &mut txn) {
+            Ok(opened) => Ok(Some(opened)),
+            Err(e) => {
+                self.rollback(txn);
+                Err(e)
+            }
+        }
+    }
+
+    fn already_loaded(&self, name: &str) -> Option<ModId> {
+        self.modules
+            .iter()
+            .find(|m| m.kind == Kind::Side && (m.path == name || name_matches(&m.path, name)))
+            .map(|m| m.id)
+    }
+
+    fn reopen(&mut self, id: ModId, flags: OpenFlags) {
+        if let Some(m) = self.get_mut(id) {
+            m.refcount = m.refcount.saturating_add(1);
+            m.nodelete |= flags.nodelete;
+        }
+        if flags.global && !self.global_scope.contains(&id) {
+            self.global_scope.push(id);
+        }
+    }
+
+    /// Steps 3–6 for one module, recording everything in `txn`.
+    fn load(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        info: Module,
+        flags: OpenFlags,
+        txn: &mut Txn,
+    ) -> Result<Opened> {
+        let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
+
+        // 3. compile
+        let module = self.host.compile(bytes)?;
+        txn.module = Some(module);
+
+        // 4. place
+        let placement = place::place(&mut *self.host, &mut self.table, &mem_info)?;
+        txn.placement = Some(placement);
+        if self.trace.enabled(DEBUG_LIBS) {
+            let msg = alloc::format!(
+                "{path}: memory [{:#x}, +{:#x}) table [{}, +{})",
+                placement.memory_base,
+                placement.memory_size,
+                placement.table_base,
+                placement.table_size
+            );
+            self.trace_libs(&msg, "placed");
+        }
+
+        let id = self.alloc_id();
+        let mut m = Loaded::new(id, String::from(path), Kind::Side, module, info, placement);
+        m.refcount = 1;
+        m.nodelete = flags.nodelete;
+        self.modules.push(m);
+        txn.registered = Some(id);
+
+        // 5. resolve
+        let mut scope = self.global_scope.clone();
+        scope.push(id);
+        let plan = self.resolve(id, &scope, txn)?;
+
+        // 6. relocate (instantiate, fix cells that point into the module, data relocs)
+        self.relocate(id, plan, txn)?;
+
+        // 7 (prepared). Find the constructors; the caller runs them.
+        let init_slot = self.init_slot(id, txn)?;
+
+        if flags.global {
+            self.global_scope.push(id);
+        }
+        if let Some(m) = self.get_mut(id) {
+            m.instantiated = true;
+        }
+        self.trace_libs(path, "loaded");
+        Ok(Opened { id, init_slot })
+    }
+
+    /// Undoes a failed load, newest first.
+    pub fn rollback(&mut self, txn: Txn) {
+        for (module, export) in txn.slots.into_iter().rev() {
+            self.release_slot(module, export);
+        }
+        for key in txn.cells.into_iter().rev() {
+            if let Some(cell) = self.got.remove(&key) {
+                self.host.global_free(cell.global);
+            }
+        }
+        for g in txn.globals {
+            self.host.global_free(g);
+        }
+        if let Some(i) = txn.instance {
+            self.host.instance_free(i);
+        }
+        if let Some(id) = txn.registered {
+            if let Some(m) = self.get(id) {
+                let refs = m.got_refs.clone();
+                for key in refs {
+                    self.release_cell(&key);
+                }
+            }
+            self.modules.retain(|m| m.id != id);
+            self.global_scope.retain(|s| *s != id);
+        }
+        if let Some(p) = txn.placement {
+            place::unplace(&mut *self.host, &mut self.table, &p);
+        }
+        if let Some(m) = txn.module {
+            self.host.module_free(m);
+        }
+    }
+
+    /// Drops one user of a GOT cell, freeing it with its last user.
+    pub fn release_cell(&mut self, key: &GotKey) {
+        let free = match self.got.get_mut(key) {
+            Some(cell) => {
+                cell.users = cell.users.saturating_sub(1);
+                cell.users == 0
+            }
+            None => false,
+        };
+        if free {
+            if let Some(cell) = self.got.remove(key) {
+                self.host.global_free(cell.global);
+            }
+        }
+    }
+
+    /// Clears and frees a canonical slot libdl allocated.
+    fn release_slot(&mut self, module: ModId, export: u32) {
+        self.func_slots.remove(&(module, export));
+        if let Some(slot) = self.owned_slots.remove(&(module, export)) {
+            self.host.table_clear(slot, 1);
+            self.table.free(slot, 1);
+        }
+    }
+
+    /// `dlclose`: drop a reference; the last one unloads.
+    pub fn close(&mut self, id: ModId) -> Result<()> {
+        let m = self.get_mut(id).ok_or(Error::BadHandle)?;
+        if m.kind != Kind::Side {
+            return Ok(()); // the program and libdl are never unloaded
+        }
+        m.refcount = m.refcount.saturating_sub(1);
+        if m.refcount > 0 || m.nodelete {
+            return Ok(());
+        }
+        self.unload(id);
+        Ok(())
+    }
+
+    fn unload(&mut self, id: ModId) {
+        let Some(pos) = self.modules.iter().position(|m| m.id == id) else { return };
+        let m = self.modules.remove(pos);
+        self.trace_libs(&m.path, "unloading");
+        self.global_scope.retain(|s| *s != id);
+        let slots: Vec<(ModId, u32)> =
+            self.func_slots.keys().filter(|(mid, _)| *mid == id).copied().collect();
+        for (mid, e) in slots {
+            self.release_slot(mid, e);
+        }
+        for key in &m.got_refs {
+            self.release_cell(key);
+        }
+        // Cells other modules hold that point into this one now dangle, as a
+        // pointer into an unloaded ELF object does; zero them rather than
+        // leave a stale address.
+        let dangling: Vec<GlobalHandle> = self
+            .got
+            .iter()
+            .filter(|(k, _)| matches!(k.target, Target::Def(mid, _) if mid == id))
+            .map(|(_, c)| c.global)
+            .collect();
+        for g in dangling {
+            let _ = self.host.global_set_i32(g, 0);
+        }
+        self.got.retain(|k, _| !matches!(k.target, Target::Def(mid, _) if mid == id));
+        for g in &m.owned_globals {
+            self.host.global_free(*g);
+        }
+        self.host.instance_free(m.instance);
+        place::unplace(&mut *self.host, &mut self.table, &m.place);
+        self.host.module_free(m.module);
+    }
+
+    /// Looks `name` up in `scope`, in order; the first definition wins.
+    pub fn lookup(&self, scope: &[ModId], name: &str) -> Option<Def> {
+        for id in scope {
+            let Some(m) = self.get(*id) else { continue };
+            if let Some(&export) = m.exports.get(name) {
+                let Some(e) = m.info.exports.get(export as usize) else { continue };
+                if matches!(e.kind, ExportKind::Func | ExportKind::Global) {
+                    return Some(Def { module: *id, export, kind: e.kind });
+                }
+            }
+        }
+        None
+    }
+
+    /// The address a symbol has for C: a table slot for a function, a memory
+    /// address for data.
+    pub fn address_of(&mut self, def: Def, txn: Option<&mut Txn>) -> Result<u32> {
+        match def.kind {
+            ExportKind::Func => self.func_slot(def.module, def.export, txn),
+            _ => {
+                let m = self.get(def.module).ok_or(Error::BadHandle)?;
+                let instance = m.instance;
+                let raw = self.host.export_global_get(instance, def.export)? as u32;
+                let m = self.get(def.module).ok_or(Error::BadHandle)?;
+                Ok(m.data_address(raw))
+            }
+        }
+    }
+
+    /// The canonical table slot of a function export. Reuses the slot the
+    /// module's own element segment gives it, so that `&f` taken inside the
+    /// defining module compares equal to the address every other module sees.
+    pub fn func_slot(&mut self, module: ModId, export: u32, txn: Option<&mut Txn>) -> Result<u32> {
+        if let Some(s) = self.func_slots.get(&(module, export)) {
+            return Ok(*s);
+        }
+        let m = self.get(module).ok_or(Error::BadHandle)?;
+        let func = m.info.exports.get(export as usize).map(|e| e.index).ok_or(Error::BadHandle)?;
+        if let Some(&slot) = m.elem_slots.get(&func) {
+            self.func_slots.insert((module, export), slot);
+            return Ok(slot);
+        }
+        let (instance, instantiated) = (m.instance, m.instantiated);
+        let slot = self.table.alloc(1, 0, &mut |d| self.host.table_grow(d))?;
+        if instantiated {
+            if let Err(e) = self.host.export_to_table(instance, export, slot) {
+                self.table.free(slot, 1);
+                return Err(e);
+            }
+        }
+        self.func_slots.insert((module, export), slot);
+        self.owned_slots.insert((module, export), slot);
+        if let Some(txn) = txn {
+            txn.slots.push((module, export));
+        }
+        Ok(slot)
+    }
+
+    pub fn trace_libs(&mut self, what: &str, verb: &str) {
+        if self.trace.enabled(DEBUG_LIBS) {
+            let line = alloc::format!("libdl: {verb} {what}\n");
+            self.host.stderr(&line);
+        }
+    }
+
+    pub fn trace_binding(&mut self, line: core::fmt::Arguments<'_>) {
+        if self.trace.enabled(DEBUG_BINDINGS) {
+            let line = alloc::format!("libdl: binding {line}\n");
+            self.host.stderr(&line);
+        }
+    }
+}
+
+impl Loaded {
+    fn new(
+        id: ModId,
+        path: String,
+        kind: Kind,
+        module: ModuleHandle,
+        info: Module,
+        place: Placement,
+    ) -> Loaded {
+        let mut exports = HashMap::with_capacity(info.exports.len());
+        for (i, e) in info.exports.iter().enumerate() {
+            // The first export of a name wins (duplicates are invalid wasm anyway).
+            exports.entry(e.name.clone()).or_insert(i as u32);
+        }
+        let elem_slots = elem_slots(&info, kind, place.table_base);
+        Loaded {
+            id,
+            path,
+            kind,
+            module,
+            instance: 0,
+            info,
+            exports,
+            elem_slots,
+            place,
+            refcount: 0,
+            nodelete: false,
+            owned_globals: Vec::new(),
+            got_refs: Vec::new(),
+            instantiated: false,
+        }
+    }
+}
+
+/// Where a module's own active element segments put its functions. For the
+/// program the offsets are absolute; for a side module, relative to its
+/// imported `__table_base`.
+fn elem_slots(info: &Module, kind: Kind, table_base: u32) -> HashMap<u32, u32> {
+    let table_base_global = info
+        .imports
+        .iter()
+        .filter(|i| matches!(i.kind, parse::ImportKind::Global { .. }))
+        .position(|i| i.module == "env" && i.name == "__table_base")
+        .map(|p| p as u32);
+    let mut out = HashMap::new();
+    for seg in &info.elems {
+        let base = match (seg.offset.global, kind) {
+            (None, _) => 0u32,
+            (Some(g), Kind::Side) if Some(g) == table_base_global => table_base,
+            _ => continue,
+        };
+        let start = base.wrapping_add(seg.offset.value as u32);
+        for (i, f) in seg.funcs.iter().enumerate() {
+            if *f != u32::MAX {
+                out.entry(*f).or_insert(start.wrapping_add(i as u32));
+            }
+        }
+    }
+    out
+}
+
+/// Whether a loaded path is what `dlopen(name)` asks for by file name.
+fn name_matches(path: &str, name: &str) -> bool {
+    !name.contains('/') && path.rsplit('/').next() == Some(name)
+}

@@ -1,0 +1,53 @@
+//! Phase 6: relocate. Instantiate the module with the planned imports, then
+//! finish what needed the instance: cells and table slots that point into the
+//! module itself, and `__wasm_apply_data_relocs`, which writes the addresses
+//! that the module's data segments hold (pointers to its own and other
+//! modules' data and functions, read from `__memory_base`, `__table_base` and
+//! the GOT). It must run before any constructor reads that data.
+//!
+//! May assume: phase 5 produced one descriptor per import, and every cell that
+//! points elsewhere already holds its final value.
+
+use crate::error::{Error, Result};
+use crate::loader::{Loader, ModId, Txn};
+use crate::parse::{ExportKind, Sig};
+use crate::resolve::{Fixup, Plan};
+
+impl Loader {
+    pub fn relocate(&mut self, id: ModId, plan: Plan, txn: &mut Txn) -> Result<()> {
+        let module = self.get(id).ok_or(Error::BadHandle)?.module;
+        let instance = self.host.instantiate(module, &plan.imports)?;
+        txn.instance = Some(instance);
+        let m = self.get_mut(id).ok_or(Error::BadHandle)?;
+        m.instance = instance;
+        m.instantiated = true;
+        let base = m.place.memory_base;
+
+        for fix in plan.fixups {
+            match fix {
+                Fixup::DataCell { cell, export } => {
+                    let raw = self.host.export_global_get(instance, export)? as u32;
+                    self.host.global_set_i32(cell, base.wrapping_add(raw))?;
+                }
+                Fixup::Slot { slot, export } => self.host.export_to_table(instance, export, slot)?,
+            }
+        }
+
+        if let Some(slot) = self.entry_slot(id, "__wasm_apply_data_relocs", txn)? {
+            self.host.call_slot(slot);
+        }
+        Ok(())
+    }
+
+    /// The canonical slot of an exported `() -> ()` entry point, if exported.
+    pub fn entry_slot(&mut self, id: ModId, name: &'static str, txn: &mut Txn) -> Result<Option<u32>> {
+        let m = self.get(id).ok_or(Error::BadHandle)?;
+        let Some(&export) = m.exports.get(name) else { return Ok(None) };
+        let e = m.info.exports.get(export as usize).ok_or(Error::BadHandle)?;
+        let void = Sig::default();
+        if e.kind != ExportKind::Func || m.info.func_sig(e.index) != Some(&void) {
+            return Err(Error::BadEntryPoint { name });
+        }
+        self.func_slot(id, export, Some(txn)).map(Some)
+    }
+}

@@ -1,0 +1,208 @@
+//! Phase 5: resolve. Choose what satisfies each import of the module being
+//! loaded, as the host ABI's import descriptors, in import order:
+//!
+//! | import | bound to |
+//! |---|---|
+//! | `env.memory`, `env.__indirect_function_table`, `env.__stack_pointer` | the process's |
+//! | `env.__memory_base`, `env.__table_base` | new immutable globals holding the placement |
+//! | `GOT.mem.X` | the shared cell holding X's address |
+//! | `GOT.func.X` | the shared cell holding X's canonical table slot |
+//! | `env.X` (function) | the export X of the first module in scope that defines it, signature checked |
+//! | `wasi_snapshot_preview1.*` | the host's WASI |
+//!
+//! Scope: the global scope (program, libdl, `RTLD_GLOBAL` libraries in load
+//! order), then the module itself. A definition in the module itself is known
+//! only after instantiation, so its cells are filled in phase 6 (`Fixup`).
+//! A weak undefined symbol (IMPORT_INFO `WASM_SYM_BINDING_WEAK`) gets a cell
+//! holding 0, and a function import bound to a generated stub that traps.
+//!
+//! May assume: the module is registered (`Loaded`, not instantiated) and
+//! placed. Everything created is recorded in the `Txn`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::codegen;
+use crate::error::{Error, Result};
+use crate::host::{
+    ImportDesc, IMPORT_EXPORT, IMPORT_GLOBAL, IMPORT_HOST, IMPORT_MEMORY, IMPORT_STACK_POINTER,
+    IMPORT_TABLE,
+};
+use crate::loader::{Def, GotCell, GotKey, Loader, ModId, Target, Txn};
+use crate::parse::{ExportKind, ImportKind};
+
+/// Work left for phase 6, once the instance exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fixup {
+    /// Set `cell` to the address of the module's own data export `export`.
+    DataCell { cell: u32, export: u32 },
+    /// Put the module's own function export `export` into table slot `slot`.
+    Slot { slot: u32, export: u32 },
+}
+
+pub struct Plan {
+    pub imports: Vec<ImportDesc>,
+    pub fixups: Vec<Fixup>,
+}
+
+impl Loader {
+    pub fn resolve(&mut self, id: ModId, scope: &[ModId], txn: &mut Txn) -> Result<Plan> {
+        let m = self.get(id).ok_or(Error::BadHandle)?;
+        let imports = m.info.imports.clone();
+        let place = m.place;
+        let mut plan = Plan { imports: Vec::with_capacity(imports.len()), fixups: Vec::new() };
+
+        for imp in &imports {
+            let desc = match (imp.module.as_str(), imp.name.as_str(), imp.kind) {
+                ("env", "memory", ImportKind::Memory) => ImportDesc::new(IMPORT_MEMORY, 0, 0),
+                ("env", "__indirect_function_table", ImportKind::Table) => {
+                    ImportDesc::new(IMPORT_TABLE, 0, 0)
+                }
+                ("env", "__stack_pointer", ImportKind::Global { ty: 0x7f, mutable: true }) => {
+                    ImportDesc::new(IMPORT_STACK_POINTER, 0, 0)
+                }
+                ("env", base @ ("__memory_base" | "__table_base"), ImportKind::Global { ty: 0x7f, mutable: false }) => {
+                    let v = if base == "__memory_base" { place.memory_base } else { place.table_base };
+                    let g = self.host.global_new_i32(false, v)?;
+                    txn.globals.push(g);
+                    if let Some(m) = self.get_mut(id) {
+                        m.owned_globals.push(g);
+                    }
+                    ImportDesc::new(IMPORT_GLOBAL, g, 0)
+                }
+                ("GOT.mem", sym, ImportKind::Global { ty: 0x7f, mutable: true }) => {
+                    let weak = self.is_weak(id, "GOT.mem", sym);
+                    self.bind_got(id, scope, sym, false, weak, txn, &mut plan.fixups)?
+                }
+                ("GOT.func", sym, ImportKind::Global { ty: 0x7f, mutable: true }) => {
+                    let weak = self.is_weak(id, "GOT.func", sym);
+                    self.bind_got(id, scope, sym, true, weak, txn, &mut plan.fixups)?
+                }
+                ("env", sym, ImportKind::Func { ty }) => {
+                    let weak = self.is_weak(id, "env", sym);
+                    self.bind_func(id, scope, sym, ty, weak)?
+                }
+                ("wasi_snapshot_preview1", _, ImportKind::Func { .. }) => ImportDesc::new(IMPORT_HOST, 0, 0),
+                _ => {
+                    return Err(Error::UnsupportedImport {
+                        module: imp.module.clone(),
+                        name: imp.name.clone(),
+                    })
+                }
+            };
+            plan.imports.push(desc);
+        }
+        Ok(plan)
+    }
+
+    fn is_weak(&self, id: ModId, module: &str, name: &str) -> bool {
+        // IMPORT_INFO names the symbol's own import (module "env" for both
+        // the function and its GOT entries, as wasm-ld writes it).
+        self.get(id).is_some_and(|m| {
+            m.info.import_is_weak(module, name) || m.info.import_is_weak("env", name)
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bind_got(
+        &mut self,
+        id: ModId,
+        scope: &[ModId],
+        sym: &str,
+        func: bool,
+        weak: bool,
+        txn: &mut Txn,
+        fixups: &mut Vec<Fixup>,
+    ) -> Result<ImportDesc> {
+        let wanted = if func { ExportKind::Func } else { ExportKind::Global };
+        let target = match self.lookup(scope, sym) {
+            Some(def) if def.kind == wanted => Target::Def(def.module, def.export),
+            Some(_) => {
+                return Err(Error::SymbolKind {
+                    symbol: String::from(sym),
+                    wanted: if func { "a function" } else { "data" },
+                })
+            }
+            None if weak => Target::Missing(String::from(sym)),
+            None => return Err(Error::UndefinedSymbol { symbol: String::from(sym) }),
+        };
+        let key = GotKey { func, target: target.clone() };
+        if let Some(cell) = self.got.get_mut(&key) {
+            cell.users = cell.users.saturating_add(1);
+            let g = cell.global;
+            if let Some(m) = self.get_mut(id) {
+                m.got_refs.push(key);
+            }
+            return Ok(ImportDesc::new(IMPORT_GLOBAL, g, 0));
+        }
+
+        // A new cell. Its value: known now for other modules' definitions,
+        // after instantiation for the module's own (a fixup).
+        let value = match &target {
+            Target::Missing(_) => 0,
+            Target::Def(m, e) if *m != id => self.address_of(Def { module: *m, export: *e, kind: wanted }, Some(txn))?,
+            Target::Def(_, e) if func => {
+                let slot = self.func_slot(id, *e, Some(txn))?;
+                fixups.push(Fixup::Slot { slot, export: *e });
+                slot
+            }
+            Target::Def(_, _) => 0,
+        };
+        let g = self.host.global_new_i32(true, value)?;
+        if let Target::Def(m, e) = target {
+            if m == id && !func {
+                fixups.push(Fixup::DataCell { cell: g, export: e });
+            }
+        }
+        self.trace_binding(format_args!(
+            "{} {sym} -> {value:#x}",
+            if func { "GOT.func" } else { "GOT.mem" }
+        ));
+        self.got.insert(key.clone(), GotCell { global: g, users: 1 });
+        txn.cells.push(key.clone());
+        if let Some(m) = self.get_mut(id) {
+            m.got_refs.push(key);
+        }
+        Ok(ImportDesc::new(IMPORT_GLOBAL, g, 0))
+    }
+
+    fn bind_func(&mut self, id: ModId, scope: &[ModId], sym: &str, ty: u32, weak: bool) -> Result<ImportDesc> {
+        let m = self.get(id).ok_or(Error::BadHandle)?;
+        let want = m.info.type_sig(ty).cloned().ok_or(Error::Malformed {
+            offset: 0,
+            message: String::from("function import with a non-function type"),
+        })?;
+        let found = self.lookup(scope, sym);
+        let Some(def) = found.filter(|d| d.module != id) else {
+            if found.is_some() {
+                // Only an import cycle within one module gets here; binding it
+                // needs a trampoline (lazy binding), not available yet.
+                return Err(Error::UnsupportedImport { module: String::from("env"), name: String::from(sym) });
+            }
+            if weak {
+                let instance = codegen::trap_stub(self, &want)?;
+                self.trace_binding(format_args!("{sym} -> (weak, undefined: trapping stub)"));
+                return Ok(ImportDesc::new(IMPORT_EXPORT, instance, 0));
+            }
+            return Err(Error::UndefinedSymbol { symbol: String::from(sym) });
+        };
+        let provider = self.get(def.module).ok_or(Error::BadHandle)?;
+        if def.kind != ExportKind::Func {
+            return Err(Error::SymbolKind { symbol: String::from(sym), wanted: "a function" });
+        }
+        let func = provider.info.exports.get(def.export as usize).map(|e| e.index).unwrap_or(u32::MAX);
+        let have = provider.info.func_sig(func).cloned().unwrap_or_default();
+        if have != want {
+            return Err(Error::SignatureMismatch {
+                symbol: String::from(sym),
+                imported: want,
+                defined: have,
+                provider: provider.path.clone(),
+            });
+        }
+        let instance = provider.instance;
+        let path = provider.path.clone();
+        self.trace_binding(format_args!("{sym} -> {path}"));
+        Ok(ImportDesc::new(IMPORT_EXPORT, instance, def.export))
+    }
+}
