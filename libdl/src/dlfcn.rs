@@ -51,16 +51,27 @@ pub fn take_error() -> Option<*const u8> {
     Some(le.text.as_ptr())
 }
 
+/// Why a mode is invalid (for the message); "" if it is valid.
+pub fn flags_problem(mode: i32) -> &'static str {
+    let known = RTLD_LAZY | RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL | RTLD_GLOBAL | RTLD_NODELETE;
+    let binding = mode & (RTLD_LAZY | RTLD_NOW);
+    if mode & !known != 0 {
+        "unknown flag bits"
+    } else if binding == 0 {
+        "one of RTLD_LAZY and RTLD_NOW is required"
+    } else if binding == (RTLD_LAZY | RTLD_NOW) {
+        "RTLD_LAZY and RTLD_NOW are exclusive"
+    } else if mode & (RTLD_LOCAL | RTLD_GLOBAL) == (RTLD_LOCAL | RTLD_GLOBAL) {
+        "RTLD_LOCAL and RTLD_GLOBAL are exclusive"
+    } else {
+        ""
+    }
+}
+
 /// Validates a `dlopen` mode: exactly one of RTLD_LAZY/RTLD_NOW (as glibc),
 /// at most one of RTLD_LOCAL/RTLD_GLOBAL, no unknown bits.
 pub fn decode_flags(mode: i32) -> Result<OpenFlags> {
-    let known = RTLD_LAZY | RTLD_NOW | RTLD_NOLOAD | RTLD_LOCAL | RTLD_GLOBAL | RTLD_NODELETE;
-    let binding = mode & (RTLD_LAZY | RTLD_NOW);
-    if mode & !known != 0
-        || binding == 0
-        || binding == (RTLD_LAZY | RTLD_NOW)
-        || mode & (RTLD_LOCAL | RTLD_GLOBAL) == (RTLD_LOCAL | RTLD_GLOBAL)
-    {
+    if !flags_problem(mode).is_empty() {
         return Err(Error::BadFlags { flags: mode });
     }
     Ok(OpenFlags {
@@ -96,7 +107,11 @@ pub fn open(name: Option<&[u8]>, mode: i32) -> usize {
         }
         Ok(None) => 0, // RTLD_NOLOAD of a library that is not loaded
         Err(e) => {
-            let object = name.map(String::from_utf8_lossy);
+            // As glibc: a bad mode is not about any file.
+            let object = match e {
+                Error::BadFlags { .. } => None,
+                _ => name.map(String::from_utf8_lossy),
+            };
             set_error(&e, object.as_deref());
             0
         }

@@ -164,8 +164,11 @@ impl Error {
                 }
                 Ok(())
             }
-            Error::BadHandle => out.write_str("invalid handle"),
-            Error::BadFlags { flags } => write!(out, "invalid mode for dlopen(): {flags:#x}"),
+            Error::BadHandle => out.write_str("shared object not open"),
+            Error::BadFlags { flags } => {
+                write!(out, "invalid mode for dlopen(): {flags:#x}: ")?;
+                out.write_str(crate::dlfcn::flags_problem(*flags))
+            }
             Error::BadString => out.write_str("invalid string argument"),
             Error::NotInitialised => out.write_str("the dynamic loader is not initialised"),
             Error::BadEntryPoint { name } => write!(out, "{name} has an unexpected type"),

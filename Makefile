@@ -1,0 +1,113 @@
+# wasmdl: a real dlopen for WebAssembly.
+#
+#   make demo     install what is missing, build, run the demo
+#   make test     the whole suite (unit tests, shim tests, scenarios)
+#   make install SYSROOT=DIR   install libdl.so, libdl.a and dlfcn.h into a sysroot
+#
+# Everything fetched or built lives in .toolchain/ (tools) and build/ (outputs).
+
+ROOT    := $(abspath .)
+TC      := $(ROOT)/.toolchain
+BUILD   := $(ROOT)/build
+TOOLCHAIN_STAMP := $(TC)/.complete
+
+# Written by the toolchain installer: CLANG, WASI_SYSROOT, WASI_SYSROOT_PIC, ...
+-include $(TC)/env.mk
+
+CARGO_NIGHTLY ?= cargo +nightly
+TARGET        := wasm32-wasip1
+
+# libdl.so: a PIC no_std cdylib linked as a dylink.0 side module. -Bsymbolic
+# binds libdl's own symbols locally, so that libdl.so has no GOT imports and
+# a shim can instantiate it without being a linker itself.
+LIBDL_RUSTFLAGS := -C relocation-model=pic -C link-arg=-shared -C link-arg=--experimental-pic -C link-arg=-Bsymbolic
+LIBDL_SO  := $(BUILD)/libdl.so
+RUNNER    := $(ROOT)/target/release/wasmdl-run
+SYSROOT_T := $(BUILD)/sysroot
+
+# How programs and plugins are built (documented in sysroot-overlay/README.md).
+CC_WASM          = $(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_T)
+# A statically linked program: import the memory and table the shim creates,
+# export every symbol it contains (wasm clang hides symbols by default, libc's
+# included, so --export-dynamic would export nothing).
+PROGRAM_LDFLAGS := -ldl -Wl,--import-memory -Wl,--import-table -Wl,--export-all
+# A plugin: PIC, default visibility (so its symbols are exported), no libc of
+# its own (it imports the program's), undefined symbols become imports, and
+# __wasm_call_ctors exported (wasm-ld does not export it from -shared output).
+PLUGIN_FLAGS     = -fPIC -fvisibility=default -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic \
+                   -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__wasm_call_ctors $(BUILTINS)
+BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
+
+.PHONY: all toolchain libdl runner overlay sysroot demo test unit-test shim-test scenarios install clean
+
+all: libdl runner sysroot
+
+toolchain: $(TOOLCHAIN_STAMP)
+$(TOOLCHAIN_STAMP): sysroot-overlay/toolchain/install.sh
+	sysroot-overlay/toolchain/install.sh
+
+# ---- libdl.so -------------------------------------------------------------
+LIBDL_SRC := $(wildcard libdl/src/*.rs) libdl/Cargo.toml Cargo.toml
+libdl: $(LIBDL_SO)
+$(LIBDL_SO): $(LIBDL_SRC) | $(TOOLCHAIN_STAMP)
+	@mkdir -p $(BUILD)
+	RUSTFLAGS="$(LIBDL_RUSTFLAGS)" $(CARGO_NIGHTLY) rustc -q -p libdl --target wasm32-unknown-unknown \
+	    -Zbuild-std=core,alloc --profile libdl --crate-type cdylib --target-dir $(BUILD)/cargo-wasm
+	cp $(BUILD)/cargo-wasm/wasm32-unknown-unknown/libdl/libdl.wasm $@
+	@echo "libdl.so: $$(stat -c %s $@) bytes"
+
+# ---- the wasmtime runner --------------------------------------------------
+runner: $(RUNNER)
+$(RUNNER): $(wildcard host-abi/wasmtime/src/*.rs) host-abi/wasmtime/Cargo.toml
+	cargo build -q --release -p wasmdl-wasmtime
+
+# ---- sysroot overlay ------------------------------------------------------
+# libdl.a and dlfcn.h, installed (with libdl.so) into a sysroot.
+overlay: $(BUILD)/overlay/lib/libdl.a
+$(BUILD)/overlay/lib/libdl.a: sysroot-overlay/src/libdl-static.c sysroot-overlay/include/dlfcn.h | $(TOOLCHAIN_STAMP)
+	@mkdir -p $(BUILD)/overlay/lib $(BUILD)/overlay/obj
+	$(CLANG) --target=$(TARGET) --sysroot=$(WASI_SYSROOT) -O2 -Isysroot-overlay/include \
+	    -c sysroot-overlay/src/libdl-static.c -o $(BUILD)/overlay/obj/libdl-static.o
+	$(LLVM_AR) rcs $@ $(BUILD)/overlay/obj/libdl-static.o
+
+install: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
+	@test -n "$(SYSROOT)" || { echo "usage: make install SYSROOT=DIR" >&2; exit 2; }
+	sysroot-overlay/install.sh "$(SYSROOT)" $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
+
+# The test sysroot: Debian's wasi-libc with the overlay installed.
+sysroot: $(SYSROOT_T)/.stamp
+$(SYSROOT_T)/.stamp: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO) sysroot-overlay/install.sh
+	rm -rf $(SYSROOT_T) && mkdir -p $(SYSROOT_T)
+	cp -a $(WASI_SYSROOT)/. $(SYSROOT_T)/
+	sysroot-overlay/install.sh $(SYSROOT_T) $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
+	touch $@
+
+# ---- demo -----------------------------------------------------------------
+DEMO := $(BUILD)/demo
+demo: $(RUNNER) sysroot
+	@mkdir -p $(DEMO)/plugins
+	$(CC_WASM) -O2 -o $(DEMO)/main.wasm tests/demo/main.c $(PROGRAM_LDFLAGS)
+	$(CC_WASM) -O2 $(PLUGIN_FLAGS) -o $(DEMO)/plugins/libgreet.so tests/demo/libgreet.c
+	$(CC_WASM) -O2 $(PLUGIN_FLAGS) -o $(DEMO)/plugins/libcounter.so tests/demo/libcounter.c
+	@echo "---- $(notdir $(RUNNER)) --dir plugins main.wasm plugins"
+	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
+
+# ---- tests ----------------------------------------------------------------
+test: unit-test shim-test scenarios demo-test
+
+unit-test:
+	cargo test -q -p libdl
+
+shim-test:
+	cargo test -q --release -p wasmdl-wasmtime
+
+scenarios: $(RUNNER) sysroot
+	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) \
+	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)"
+
+demo-test: demo
+	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.out
+	diff -u tests/demo/expected.out $(DEMO)/demo.out && echo "ok   demo [wasmtime]"
+
+clean:
+	rm -rf $(BUILD) target

@@ -1,0 +1,102 @@
+//! `wasmdl-run`: runs a WASI preview 1 program with `libdl.so`, like
+//! `wasmtime run` does without it. See `host-abi/SPEC.md`.
+//!
+//! Exit status: the program's own (`proc_exit(n)` gives n, returning from
+//! `_start` gives 0); 134 after a trap; 127 if the process cannot be started;
+//! 2 for a usage error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use wasmdl_wasmtime::{run, Config, DEFAULT_STACK_SIZE};
+
+const USAGE: &str = "usage: wasmdl-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] program.wasm [args...]";
+
+fn main() -> ExitCode {
+    let config = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(config)) => config,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("wasmdl-run: {message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let status = match run(&config) {
+        Ok(status) => status,
+        Err(failure) => {
+            eprintln!("wasmdl-run: {failure}");
+            failure.exit_code()
+        }
+    };
+    // Like a native process, only the low 8 bits of the status survive.
+    ExitCode::from(status as u8)
+}
+
+/// Parses the command line by hand: options come first, the first other
+/// argument is the program, and everything after it belongs to the program.
+/// `Ok(None)` for `--help`.
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
+    let mut dirs = Vec::new();
+    let mut env = Vec::new();
+    let mut libdl: Option<PathBuf> = None;
+    let mut stack_size = DEFAULT_STACK_SIZE;
+    let program = loop {
+        let Some(arg) = args.next() else {
+            return Err("no program given".into());
+        };
+        // Accept both `--opt VALUE` and `--opt=VALUE`.
+        let (opt, inline) = match arg.split_once('=') {
+            Some((opt, value)) if opt.starts_with("--") => {
+                (opt.to_string(), Some(value.to_string()))
+            }
+            _ => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or(format!("{opt} needs a value"))
+        };
+        match opt.as_str() {
+            "--dir" => {
+                let v = value()?;
+                let (host, guest) = match v.split_once("::") {
+                    Some((host, guest)) => (host.to_string(), guest.to_string()),
+                    None => (v.clone(), v.clone()),
+                };
+                dirs.push((PathBuf::from(host), guest));
+            }
+            "--env" => {
+                let v = value()?;
+                let Some((name, val)) = v.split_once('=') else {
+                    return Err(format!("--env {v}: expected NAME=VALUE"));
+                };
+                env.push((name.to_string(), val.to_string()));
+            }
+            "--libdl" => libdl = Some(PathBuf::from(value()?)),
+            "--stack-size" => {
+                let v = value()?;
+                stack_size = v
+                    .parse()
+                    .map_err(|_| format!("--stack-size {v}: expected a number of bytes"))?;
+            }
+            "-h" | "--help" => return Ok(None),
+            "--" => break args.next().ok_or("no program given")?,
+            _ if arg.starts_with('-') && arg != "-" => return Err(format!("unknown option {arg}")),
+            _ => break arg,
+        }
+    };
+    let libdl = match libdl.or_else(|| std::env::var_os("WASMDL_LIBDL").map(PathBuf::from)) {
+        Some(path) => path,
+        None => return Err("no libdl.so: give --libdl PATH or set WASMDL_LIBDL".into()),
+    };
+    let mut config = Config::new(program, libdl);
+    config.args = args.collect();
+    config.dirs = dirs;
+    config.env = env;
+    config.stack_size = stack_size;
+    Ok(Some(config))
+}

@@ -1,0 +1,30 @@
+/* <dlfcn.h> for WebAssembly programs that load side modules with wasmdl's
+ * libdl. The values are wasi-libc's (RTLD_LOCAL is 8 there, not 0 as in
+ * glibc/musl), so code built against wasi-libc's header agrees with this one. */
+#ifndef _DLFCN_H
+#define _DLFCN_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RTLD_LAZY     1
+#define RTLD_NOW      2
+#define RTLD_NOLOAD   4
+#define RTLD_LOCAL    8
+#define RTLD_GLOBAL   256
+#define RTLD_NODELETE 4096
+
+#define RTLD_NEXT    ((void *)-1)
+#define RTLD_DEFAULT ((void *)0)
+
+int   dlclose(void *);
+char *dlerror(void);
+void *dlopen(const char *, int);
+void *dlsym(void *__restrict, const char *__restrict);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Golden scenario tests: build each tests/scenarios/NAME (main.c -> main.wasm,
+# with extra link flags from its ldflags file; lib*.c -> lib*.so; files/*
+# copied; prepare.sh run), then run main.wasm on
+# every runner given, with the build dir preopened as /t, and compare stdout
+# with expected.out and the exit status with expected.status (default 0).
+#
+# usage: run-scenarios.sh NAME=RUNNER-COMMAND...  [-- SCENARIO...]
+# env:   CC (compiler with target and sysroot), PROGRAM_LDFLAGS, PLUGIN_FLAGS, BUILD
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+runners=()
+only=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --) shift; only=("$@"); break ;;
+        *) runners+=("$1"); shift ;;
+    esac
+done
+[ ${#runners[@]} -gt 0 ] || { echo "usage: $0 NAME=RUNNER... [-- SCENARIO...]" >&2; exit 2; }
+
+pass=0; fail=0; failed=()
+for dir in "$here"/scenarios/*/; do
+    name=$(basename "$dir")
+    if [ ${#only[@]} -gt 0 ] && [[ ! " ${only[*]} " =~ " $name " ]]; then continue; fi
+    out="$BUILD/scenarios/$name"
+    rm -rf "$out"; mkdir -p "$out"
+    build_log="$out/build.log"
+    if ! {
+        $CC -O2 -o "$out/main.wasm" "$dir/main.c" $PROGRAM_LDFLAGS $(cat "$dir/ldflags" 2>/dev/null) &&
+        for lib in "$dir"/lib*.c; do
+            [ -e "$lib" ] || continue
+            $CC -O2 $PLUGIN_FLAGS -o "$out/$(basename "$lib" .c).so" "$lib" || exit 1
+        done &&
+        { [ ! -d "$dir/files" ] || cp "$dir"/files/* "$out/"; } &&
+        { [ ! -x "$dir/prepare.sh" ] || SRC="$dir" CC="$CC" "$dir/prepare.sh" "$out"; }
+    } > "$build_log" 2>&1; then
+        echo "FAIL $name (build)"; sed 's/^/    /' "$build_log"
+        fail=$((fail + 1)); failed+=("$name(build)"); continue
+    fi
+    want_status=$(cat "$dir/expected.status" 2>/dev/null || echo 0)
+    args=$(cat "$dir/args" 2>/dev/null || true)
+    for r in "${runners[@]}"; do
+        rname=${r%%=*}; rcmd=${r#*=}
+        (cd "$out" && $rcmd --dir "$out::/t" main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
+        status=$?
+        if diff -u "$dir/expected.out" "$out/$rname.out" > "$out/$rname.diff" && [ "$status" = "$want_status" ]; then
+            echo "ok   $name [$rname]"
+            pass=$((pass + 1))
+        else
+            echo "FAIL $name [$rname]: exit status $status (expected $want_status)"
+            sed 's/^/    /' "$out/$rname.diff"
+            echo "    stderr:"; sed 's/^/    | /' "$out/$rname.err" | head -20
+            fail=$((fail + 1)); failed+=("$name[$rname]")
+        fi
+    done
+done
+echo "scenarios: $pass passed, $fail failed${failed:+: ${failed[*]}}"
+[ "$fail" = 0 ]
