@@ -52,6 +52,15 @@ pub struct HostFailure {
     pub message: String,
 }
 
+/// The details of a signature mismatch (boxed: keeps `Error` small).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub symbol: String,
+    pub imported: Sig,
+    pub defined: Sig,
+    pub provider: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// The file could not be opened or read (`errno` from WASI).
@@ -79,7 +88,7 @@ pub enum Error {
     /// A symbol found, but as a function where data was needed or the reverse.
     SymbolKind { symbol: String, wanted: &'static str },
     /// A function import whose signature differs from the definition found.
-    SignatureMismatch { symbol: String, imported: Sig, defined: Sig, provider: String },
+    SignatureMismatch(alloc::boxed::Box<Mismatch>),
     /// The memory region for a module's data could not be allocated.
     NoMemory { bytes: u64 },
     /// The table could not grow to give a module its slots.
@@ -147,9 +156,10 @@ impl Error {
             Error::SymbolKind { symbol, wanted } => {
                 write!(out, "symbol {symbol} is not {wanted}")
             }
-            Error::SignatureMismatch { symbol, imported, defined, provider } => write!(
+            Error::SignatureMismatch(m) => write!(
                 out,
-                "symbol {symbol}: signature mismatch: imported as {imported}, defined in {provider} as {defined}"
+                "symbol {}: signature mismatch: imported as {}, defined in {} as {}",
+                m.symbol, m.imported, m.provider, m.defined
             ),
             Error::NoMemory { bytes } => {
                 write!(out, "cannot allocate memory for the module's data ({bytes} bytes)")

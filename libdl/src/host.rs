@@ -134,6 +134,12 @@ mod wasm {
         environ: Option<Vec<String>>,
     }
 
+    impl Default for WasmHost {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl WasmHost {
         pub const fn new() -> Self {
             WasmHost { preopens: None, environ: None }

@@ -23,7 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codegen;
-use crate::error::{Error, Result};
+use crate::error::{Error, Mismatch, Result};
 use crate::host::{
     ImportDesc, IMPORT_EXPORT, IMPORT_GLOBAL, IMPORT_HOST, IMPORT_MEMORY, IMPORT_STACK_POINTER,
     IMPORT_TABLE,
@@ -193,12 +193,12 @@ impl Loader {
         let func = provider.info.exports.get(def.export as usize).map(|e| e.index).unwrap_or(u32::MAX);
         let have = provider.info.func_sig(func).cloned().unwrap_or_default();
         if have != want {
-            return Err(Error::SignatureMismatch {
+            return Err(Error::SignatureMismatch(alloc::boxed::Box::new(Mismatch {
                 symbol: String::from(sym),
                 imported: want,
                 defined: have,
                 provider: provider.path.clone(),
-            });
+            })));
         }
         let instance = provider.instance;
         let path = provider.path.clone();
