@@ -47,6 +47,9 @@ pub mod relocate;
 pub mod resolve;
 pub mod trace;
 
+#[cfg(test)]
+mod fakehost;
+
 #[cfg(target_arch = "wasm32")]
 pub mod rt;
 

@@ -113,6 +113,7 @@ pub struct OpenFlags {
 
 /// A library `dlopen` loaded, whose constructors still have to run (outside
 /// the loader lock, since they may call `dlopen` themselves).
+#[derive(Debug)]
 pub struct Opened {
     pub id: ModId,
     pub init_slot: Option<u32>,

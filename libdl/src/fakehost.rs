@@ -1,0 +1,444 @@
+//! A test double of the host ABI, and tests of the loader's planning and
+//! transaction logic run natively against it. The double checks every
+//! request: handles must be live, descriptors must match the module's
+//! imports, table indices must be inside the table, and it counts what is
+//! alive so a test can assert that a failed `dlopen` left nothing behind.
+
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use std::collections::BTreeMap;
+
+use crate::error::{errno, Error, Result};
+use crate::host::*;
+use crate::loader::{Loader, OpenFlags};
+use crate::parse::tests::{dylink0, leb, mem_info, module, string};
+use crate::parse::{parse, Expect, ImportKind};
+
+/// The double: state behind a lock, so a test keeps a view of it while the
+/// loader owns the host.
+#[derive(Clone, Default)]
+pub struct FakeHost(pub std::sync::Arc<std::sync::Mutex<FakeState>>);
+
+#[derive(Default)]
+pub struct FakeState {
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub modules: BTreeMap<u32, Vec<u8>>,
+    pub instances: BTreeMap<u32, u32>,
+    pub globals: BTreeMap<u32, (bool, u32)>,
+    pub table: Vec<Option<(u32, u32)>>,
+    pub memory: BTreeMap<u32, u32>,
+    pub next: u32,
+    pub next_addr: u32,
+    pub calls: Vec<u32>,
+    pub env: Vec<(String, String)>,
+}
+
+impl FakeState {
+    fn handle(&mut self) -> u32 {
+        self.next += 1;
+        self.next
+    }
+}
+
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        impl Host for FakeHost {
+            $(fn $name(&mut self, $($arg: $ty),*) -> $ret { self.0.lock().unwrap().$name($($arg),*) })*
+        }
+    };
+}
+
+delegate! {
+    compile(bytes: &[u8]) -> Result<ModuleHandle>;
+    module_bytes(m: ModuleHandle) -> Result<Vec<u8>>;
+    module_free(m: ModuleHandle) -> ();
+    instantiate(m: ModuleHandle, imports: &[ImportDesc]) -> Result<InstanceHandle>;
+    instance_free(i: InstanceHandle) -> ();
+    export_global_get(i: InstanceHandle, export: u32) -> Result<u64>;
+    export_to_table(i: InstanceHandle, export: u32, slot: u32) -> Result<()>;
+    table_grow(delta: u32) -> Result<u32>;
+    table_clear(index: u32, count: u32) -> ();
+    global_new_i32(mutable: bool, value: u32) -> Result<GlobalHandle>;
+    global_set_i32(g: GlobalHandle, value: u32) -> Result<()>;
+    global_free(g: GlobalHandle) -> ();
+    call_slot(slot: u32) -> ();
+    mem_alloc(size: u32, align_log2: u32) -> Result<u32>;
+    mem_free(addr: u32, size: u32, align_log2: u32) -> ();
+    read_file(path: &str) -> core::result::Result<Vec<u8>, u16>;
+    getenv(name: &str) -> Option<String>;
+    stderr(text: &str) -> ();
+}
+
+impl Host for FakeState {
+    fn compile(&mut self, bytes: &[u8]) -> Result<ModuleHandle> {
+        parse(bytes, Expect::Program)?;
+        let h = self.handle();
+        self.modules.insert(h, bytes.to_vec());
+        Ok(h)
+    }
+    fn module_bytes(&mut self, m: ModuleHandle) -> Result<Vec<u8>> {
+        self.modules.get(&m).cloned().ok_or(failure("module_bytes", 1, String::new()))
+    }
+    fn module_free(&mut self, m: ModuleHandle) {
+        assert!(self.modules.remove(&m).is_some(), "module_free of a dead handle");
+    }
+    fn instantiate(&mut self, m: ModuleHandle, imports: &[ImportDesc]) -> Result<InstanceHandle> {
+        let bytes = self.modules.get(&m).expect("instantiate: dead module");
+        let info = parse(bytes, Expect::Program).unwrap();
+        assert_eq!(info.imports.len(), imports.len(), "one descriptor per import");
+        for (imp, d) in info.imports.iter().zip(imports) {
+            match (imp.kind, d.kind) {
+                (ImportKind::Memory, IMPORT_MEMORY) | (ImportKind::Table, IMPORT_TABLE) => {}
+                (ImportKind::Global { .. }, IMPORT_STACK_POINTER) => {}
+                (ImportKind::Global { mutable, .. }, IMPORT_GLOBAL) => {
+                    let g = self.globals.get(&d.a).expect("IMPORT_GLOBAL of a dead global");
+                    assert_eq!(g.0, mutable, "{}.{}: mutability", imp.module, imp.name);
+                }
+                (ImportKind::Func { .. }, IMPORT_EXPORT) => {
+                    assert!(self.instances.contains_key(&d.a), "IMPORT_EXPORT of a dead instance")
+                }
+                (ImportKind::Func { .. }, IMPORT_HOST) => {}
+                (k, d) => panic!("{}.{}: descriptor {d} for {k:?}", imp.module, imp.name),
+            }
+        }
+        let h = self.handle();
+        self.instances.insert(h, m);
+        Ok(h)
+    }
+    fn instance_free(&mut self, i: InstanceHandle) {
+        assert!(self.instances.remove(&i).is_some(), "instance_free of a dead handle");
+    }
+    fn export_global_get(&mut self, i: InstanceHandle, export: u32) -> Result<u64> {
+        assert!(self.instances.contains_key(&i));
+        // A recognisable fake address per export: 0x100 + 4 * index.
+        Ok(0x100 + u64::from(export) * 4)
+    }
+    fn export_to_table(&mut self, i: InstanceHandle, export: u32, slot: u32) -> Result<()> {
+        assert!(self.instances.contains_key(&i), "export_to_table: dead instance");
+        let e = self.table.get_mut(slot as usize).expect("export_to_table: slot outside table");
+        *e = Some((i, export));
+        Ok(())
+    }
+    fn table_grow(&mut self, delta: u32) -> Result<u32> {
+        let old = self.table.len() as u32;
+        self.table.resize(self.table.len() + delta as usize, None);
+        Ok(old)
+    }
+    fn table_clear(&mut self, index: u32, count: u32) {
+        for s in index..index + count {
+            *self.table.get_mut(s as usize).expect("table_clear outside table") = None;
+        }
+    }
+    fn global_new_i32(&mut self, mutable: bool, value: u32) -> Result<GlobalHandle> {
+        let h = self.handle();
+        self.globals.insert(h, (mutable, value));
+        Ok(h)
+    }
+    fn global_set_i32(&mut self, g: GlobalHandle, value: u32) -> Result<()> {
+        let e = self.globals.get_mut(&g).expect("global_set of a dead global");
+        assert!(e.0, "global_set of an immutable global");
+        e.1 = value;
+        Ok(())
+    }
+    fn global_free(&mut self, g: GlobalHandle) {
+        assert!(self.globals.remove(&g).is_some(), "global_free of a dead handle");
+    }
+    fn call_slot(&mut self, slot: u32) {
+        assert!(self.table.get(slot as usize).is_some_and(|e| e.is_some()), "call of an empty slot");
+        self.calls.push(slot);
+    }
+    fn mem_alloc(&mut self, size: u32, align_log2: u32) -> Result<u32> {
+        let align = 1u32 << align_log2;
+        let addr = (self.next_addr + 0x10000 + align - 1) & !(align - 1);
+        self.next_addr = addr + size;
+        self.memory.insert(addr, size);
+        Ok(addr)
+    }
+    fn mem_free(&mut self, addr: u32, size: u32, _: u32) {
+        assert_eq!(self.memory.remove(&addr), Some(size), "mem_free of a block not allocated");
+    }
+    fn read_file(&mut self, path: &str) -> core::result::Result<Vec<u8>, u16> {
+        self.files.get(path).cloned().ok_or(errno::NOENT)
+    }
+    fn getenv(&mut self, name: &str) -> Option<String> {
+        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+    fn stderr(&mut self, _: &str) {}
+}
+
+// ---- module builders ------------------------------------------------------
+
+/// Type section with the given signatures (params, results) as value codes.
+fn types(sigs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut t = Vec::new();
+    leb(&mut t, sigs.len() as u32);
+    for (p, r) in sigs {
+        t.push(0x60);
+        leb(&mut t, p.len() as u32);
+        t.extend_from_slice(p);
+        leb(&mut t, r.len() as u32);
+        t.extend_from_slice(r);
+    }
+    t
+}
+
+enum Imp<'a> {
+    Func(&'a str, &'a str, u32),
+    Global(&'a str, &'a str, bool),
+    Memory,
+    Table,
+}
+
+fn imports(list: &[Imp<'_>]) -> Vec<u8> {
+    let mut s = Vec::new();
+    leb(&mut s, list.len() as u32);
+    for i in list {
+        match i {
+            Imp::Func(m, n, ty) => {
+                string(&mut s, m);
+                string(&mut s, n);
+                s.push(0);
+                leb(&mut s, *ty);
+            }
+            Imp::Global(m, n, mutable) => {
+                string(&mut s, m);
+                string(&mut s, n);
+                s.extend_from_slice(&[3, 0x7f, *mutable as u8]);
+            }
+            Imp::Memory => {
+                string(&mut s, "env");
+                string(&mut s, "memory");
+                s.extend_from_slice(&[2, 0, 0]);
+            }
+            Imp::Table => {
+                string(&mut s, "env");
+                string(&mut s, "__indirect_function_table");
+                s.extend_from_slice(&[1, 0x70, 0, 0]);
+            }
+        }
+    }
+    s
+}
+
+/// Exports: (name, kind byte, index).
+fn exports(list: &[(&str, u8, u32)]) -> Vec<u8> {
+    let mut s = Vec::new();
+    leb(&mut s, list.len() as u32);
+    for (n, k, i) in list {
+        string(&mut s, n);
+        s.push(*k);
+        leb(&mut s, *i);
+    }
+    s
+}
+
+/// `count` defined functions of type `ty`, with `unreachable` bodies.
+fn funcs_and_code(count: u32, ty: u32) -> [(u8, Vec<u8>); 2] {
+    let mut f = Vec::new();
+    leb(&mut f, count);
+    let mut c = Vec::new();
+    leb(&mut c, count);
+    for _ in 0..count {
+        leb(&mut f, ty);
+        c.extend_from_slice(&[3, 0, 0x00, 0x0b]);
+    }
+    [(3, f), (10, c)]
+}
+
+/// A defined immutable i32 global section with `count` globals `i32.const 0`.
+fn globals(count: u32) -> Vec<u8> {
+    let mut g = Vec::new();
+    leb(&mut g, count);
+    for _ in 0..count {
+        g.extend_from_slice(&[0x7f, 0, 0x41, 0, 0x0b]);
+    }
+    g
+}
+
+/// The program: exports `host_fn: () -> i32` (func 0) and data `host_data` (global 0).
+fn program() -> Vec<u8> {
+    let [f, c] = funcs_and_code(1, 0);
+    module(&[
+        (1, types(&[(&[], &[0x7f])])),
+        f,
+        (6, globals(1)),
+        (7, exports(&[("host_fn", 0, 0), ("host_data", 3, 0)])),
+        c,
+    ])
+}
+
+/// A side module importing the standard env items plus `extra`, defining
+/// `__wasm_call_ctors` and `__wasm_apply_data_relocs` (type 1: () -> ()).
+fn side(extra: &[Imp<'_>], mem: u32) -> Vec<u8> {
+    let mut list = vec![
+        Imp::Memory,
+        Imp::Table,
+        Imp::Global("env", "__memory_base", false),
+        Imp::Global("env", "__table_base", false),
+    ];
+    let nfunc_imports = extra.iter().filter(|i| matches!(i, Imp::Func(..))).count() as u32;
+    list.extend(extra.iter().map(|i| match i {
+        Imp::Func(m, n, t) => Imp::Func(m, n, *t),
+        Imp::Global(m, n, b) => Imp::Global(m, n, *b),
+        Imp::Memory => Imp::Memory,
+        Imp::Table => Imp::Table,
+    }));
+    let [f, c] = funcs_and_code(2, 1);
+    module(&[
+        (0, dylink0(&[mem_info(mem, 3, 2, 0)])),
+        (1, types(&[(&[], &[0x7f]), (&[], &[]), (&[0x7c], &[0x7c])])),
+        (2, imports(&list)),
+        f,
+        (
+            7,
+            exports(&[
+                ("__wasm_call_ctors", 0, nfunc_imports),
+                ("__wasm_apply_data_relocs", 0, nfunc_imports + 1),
+            ]),
+        ),
+        c,
+    ])
+}
+
+fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
+    let view = FakeHost::default();
+    let mut host = view.0.lock().unwrap();
+    host.table = vec![None; 10];
+    let libdl = module(&[(0, dylink0(&[mem_info(0, 0, 0, 0)]))]);
+    let (pm, lm) = (host.compile(&program()).unwrap(), host.compile(&libdl).unwrap());
+    let (pi, li) = (host.instantiate(pm, &[]).unwrap(), host.instantiate(lm, &[]).unwrap());
+    for (p, b) in files {
+        host.files.insert(p.to_string(), b.clone());
+    }
+    drop(host);
+    let l = Loader::new(alloc::boxed::Box::new(view.clone()), (lm, li), (pm, pi)).unwrap();
+    (l, view)
+}
+
+#[test]
+fn loads_binds_and_runs_entry_points_in_order() {
+    let so = side(
+        &[
+            Imp::Func("env", "host_fn", 0),
+            Imp::Global("GOT.mem", "host_data", true),
+            Imp::Global("GOT.func", "host_fn", true),
+        ],
+        64,
+    );
+    let (mut l, view) = loader_with(&[("/p/a.so", so)]);
+    let before = view.0.lock().unwrap().globals.len();
+    let opened = l.open("/p/a.so", OpenFlags::default()).unwrap().unwrap();
+    let h = view.0.lock().unwrap();
+    // __memory_base, __table_base, and one cell each for GOT.mem and GOT.func.
+    assert_eq!(h.globals.len(), before + 4);
+    let got_mem = h.globals.values().filter(|(m, v)| *m && *v == 0x104).count();
+    assert_eq!(got_mem, 1, "GOT.mem.host_data holds the program's absolute address");
+    // __wasm_apply_data_relocs ran during the load; the constructors are left to the caller.
+    assert_eq!(h.calls.len(), 1);
+    let init = opened.init_slot.unwrap();
+    assert_ne!(Some(init), h.calls.first().copied());
+    assert!(h.table[init as usize].is_some());
+
+    drop(h);
+    // Opening again shares the module; closing twice unloads it completely.
+    let again = l.open("/p/a.so", OpenFlags::default()).unwrap().unwrap();
+    assert_eq!(again.id, opened.id);
+    assert!(again.init_slot.is_none(), "constructors run once");
+    l.close(opened.id).unwrap();
+    assert!(l.get(opened.id).is_some());
+    l.close(opened.id).unwrap();
+    assert!(l.get(opened.id).is_none());
+    let h = view.0.lock().unwrap();
+    assert_eq!(h.globals.len(), before, "all globals released");
+    assert_eq!(h.instances.len(), 2, "only the program and libdl remain");
+    assert_eq!(h.modules.len(), 2);
+    assert!(h.memory.is_empty());
+    // One slot stays: the canonical address of the program's host_fn, which
+    // GOT.func.host_fn needed. It lives as long as the program, so that the
+    // function's address is the same for every later load.
+    assert_eq!(l.table.in_use, 1);
+    let live: Vec<_> = h.table.iter().skip(10).flatten().collect();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].0, l.get(l.program).unwrap().instance, "the program's function");
+    drop(h);
+    assert_eq!(l.close(opened.id).unwrap_err(), Error::BadHandle);
+}
+
+#[test]
+fn failed_loads_leave_nothing_behind() {
+    let undefined = side(&[Imp::Global("GOT.func", "host_fn", true), Imp::Func("env", "nowhere", 0)], 32);
+    let mismatch = side(&[Imp::Global("GOT.mem", "host_data", true), Imp::Func("env", "host_fn", 2)], 32);
+    let kind = side(&[Imp::Global("GOT.func", "host_data", true)], 32);
+    let (mut l, view) = loader_with(&[("/p/u.so", undefined), ("/p/m.so", mismatch), ("/p/k.so", kind)]);
+    let globals = view.0.lock().unwrap().globals.len();
+    let table = view.0.lock().unwrap().table.len();
+
+    let e = l.open("/p/u.so", OpenFlags::default()).unwrap_err();
+    assert_eq!(e, Error::UndefinedSymbol { symbol: "nowhere".into() });
+    let e = l.open("/p/m.so", OpenFlags::default()).unwrap_err();
+    let mut msg = String::new();
+    e.write_message(Some("/p/m.so"), &mut msg);
+    assert_eq!(
+        msg,
+        "/p/m.so: symbol host_fn: signature mismatch: imported as (f64) -> (f64), defined in main program as () -> (i32)"
+    );
+    let e = l.open("/p/k.so", OpenFlags::default()).unwrap_err();
+    assert_eq!(e, Error::SymbolKind { symbol: "host_data".into(), wanted: "a function" });
+    assert_eq!(l.open("/p/none.so", OpenFlags::default()).unwrap_err(), Error::Open { errno: errno::NOENT });
+
+    let h = view.0.lock().unwrap();
+    assert_eq!(h.globals.len(), globals, "no global survives a failed load");
+    assert_eq!(h.modules.len(), 2);
+    assert_eq!(h.instances.len(), 2);
+    assert!(h.memory.is_empty());
+    assert_eq!(l.modules.len(), 2);
+    assert!(l.got.is_empty() && l.func_slots.is_empty());
+    assert_eq!(l.table.in_use, 0);
+    // The table may have grown, but every slot handed out is back and empty.
+    assert!(h.table.iter().skip(table.min(10)).all(|e| e.is_none()));
+    drop(h);
+    assert!(l.open("/p/u.so", OpenFlags { noload: true, ..OpenFlags::default() }).unwrap().is_none());
+}
+
+#[test]
+fn weak_undefined_symbols_bind_to_zero_and_a_stub() {
+    let mut so = side(
+        &[Imp::Func("env", "maybe", 0), Imp::Global("GOT.func", "maybe", true), Imp::Global("GOT.mem", "maybe_data", true)],
+        16,
+    );
+    // IMPORT_INFO marks both symbols weak (wasm-ld names them under "env").
+    let mut info = Vec::new();
+    leb(&mut info, 2);
+    for n in ["maybe", "maybe_data"] {
+        string(&mut info, "env");
+        string(&mut info, n);
+        leb(&mut info, crate::parse::WASM_SYM_BINDING_WEAK);
+    }
+    let dylink = dylink0(&[mem_info(16, 3, 2, 0), (4, info)]);
+    // Replace the dylink.0 section (the first one) of the built module.
+    let old_len = {
+        let m = module(&[(0, dylink0(&[mem_info(16, 3, 2, 0)]))]);
+        m.len() - 8
+    };
+    let mut rebuilt = module(&[(0, dylink)]);
+    rebuilt.extend_from_slice(&so[8 + old_len..]);
+    so = rebuilt;
+    let (mut l, view) = loader_with(&[("/p/w.so", so)]);
+    l.open("/p/w.so", OpenFlags::default()).unwrap().unwrap();
+    let zero_cells = view.0.lock().unwrap().globals.values().filter(|(m, v)| *m && *v == 0).count();
+    assert_eq!(zero_cells, 2, "GOT.func.maybe and GOT.mem.maybe_data hold 0");
+    assert_eq!(l.stubs.len(), 1, "one trapping stub for () -> i32");
+}
+
+#[test]
+fn search_path_and_global_scope() {
+    let so = side(&[], 8);
+    let (mut l, _view) = loader_with(&[("/usr/lib/libq.so", so.clone()), ("/opt/lib/libq.so", so)]);
+    let a = l.open("libq.so", OpenFlags { global: true, ..OpenFlags::default() }).unwrap().unwrap();
+    assert_eq!(l.get(a.id).unwrap().path, "/usr/lib/libq.so");
+    assert_eq!(l.global_scope.last(), Some(&a.id));
+    // Already loaded under that file name: the same handle, without a search.
+    let b = l.open("libq.so", OpenFlags::default()).unwrap().unwrap();
+    assert_eq!(a.id, b.id);
+}
