@@ -38,7 +38,7 @@ PLUGIN_FLAGS     = -fPIC -fvisibility=default -shared -nostdlib -Wl,--no-entry -
                    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__wasm_call_ctors $(BUILTINS)
 BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
 
-.PHONY: all toolchain libdl runner overlay sysroot demo test unit-test shim-test scenarios install clean
+.PHONY: all toolchain libdl runner overlay sysroot demo test lint unit-test shim-test scenarios demo-test install clean
 
 all: libdl runner sysroot
 
@@ -93,7 +93,13 @@ demo: $(RUNNER) sysroot
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
 
 # ---- tests ----------------------------------------------------------------
-test: unit-test shim-test scenarios demo-test
+test: lint unit-test shim-test scenarios demo-test
+
+# libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
+lint: | $(TOOLCHAIN_STAMP)
+	cargo clippy -q -p libdl --all-targets -- -D warnings
+	RUSTFLAGS="-C relocation-model=pic" $(CARGO_NIGHTLY) clippy -q -p libdl --target wasm32-unknown-unknown \
+	    -Zbuild-std=core,alloc --target-dir $(BUILD)/cargo-clippy -- -D warnings
 
 unit-test:
 	cargo test -q -p libdl
