@@ -1,10 +1,16 @@
 //! Small wasm modules libdl generates and compiles through the host ABI.
 //!
-//! For now: the stub a weak undefined function import is bound to. Code tests
-//! the symbol's GOT.func cell (0) before calling, so the stub is never called
-//! by correct code; if it is, it traps (`unreachable`), as a call through a
-//! null function pointer would. One stub instance per signature, kept for the
-//! life of the process.
+//! * Caller forwarders: `dlsym`, `dlopen`, `atexit` and `__cxa_atexit` behave
+//!   differently depending on which module calls them (RTLD_NEXT, the
+//!   caller's RUNTIME_PATH, handlers that belong to the library). A side
+//!   module importing one of them is bound to a generated function that calls
+//!   libdl's `__wasmdl_*_from` export with the caller's id appended, so the
+//!   call stays wasm-to-wasm.
+//! * The stub a weak undefined function import is bound to. Code tests
+//!   the symbol's GOT.func cell (0) before calling, so the stub is never called
+//!   by correct code; if it is, it traps (`unreachable`), as a call through a
+//!   null function pointer would. One stub instance per signature, kept for the
+//!   life of the process.
 
 use alloc::vec::Vec;
 
@@ -55,6 +61,73 @@ pub fn trap_stub_module(sig: &Sig) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// A module importing `l.f: (sig.params..., i32) -> sig.results` and
+/// exporting `f: sig -> sig.results` that calls it with `caller` appended.
+pub fn forwarder_module(sig: &Sig, caller: u32) -> Option<Vec<u8>> {
+    if !sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) || sig.params.len() > 1000 {
+        return None;
+    }
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    let mut ty = Vec::new();
+    leb(&mut ty, 2);
+    for extra in [1u32, 0] {
+        ty.push(0x60);
+        leb(&mut ty, sig.params.len() as u32 + extra);
+        ty.extend_from_slice(&sig.params);
+        if extra == 1 {
+            ty.push(0x7f);
+        }
+        leb(&mut ty, sig.results.len() as u32);
+        ty.extend_from_slice(&sig.results);
+    }
+    section(&mut out, 1, &ty);
+    section(&mut out, 2, &[1, 1, b'l', 1, b'f', 0x00, 0]);
+    section(&mut out, 3, &[1, 1]);
+    section(&mut out, 7, &[1, 1, b'f', 0x00, 1]);
+    let mut body = alloc::vec![0u8]; // no locals
+    for i in 0..sig.params.len() as u32 {
+        body.push(0x20); // local.get
+        leb(&mut body, i);
+    }
+    body.push(0x41); // i32.const caller (signed LEB128)
+    sleb(&mut body, caller as i32);
+    body.extend_from_slice(&[0x10, 0x00, 0x0b]); // call 0; end
+    let mut code = Vec::new();
+    leb(&mut code, 1);
+    leb(&mut code, body.len() as u32);
+    code.extend_from_slice(&body);
+    section(&mut out, 10, &code);
+    Some(out)
+}
+
+fn sleb(out: &mut Vec<u8>, mut v: i32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        let done = (v == 0 && b & 0x40 == 0) || (v == -1 && b & 0x40 != 0);
+        out.push(if done { b } else { b | 0x80 });
+        if done {
+            return;
+        }
+    }
+}
+
+/// Instantiates a forwarder bound to libdl's export `target`; returns the
+/// instance (its export 0 is the function to bind the import to).
+pub fn forwarder(l: &mut Loader, sig: &Sig, target: u32, caller: u32) -> Result<InstanceHandle> {
+    let bytes = forwarder_module(sig, caller).ok_or(Error::Limit {
+        what: "value type code in a forwarded signature",
+        value: 0,
+        limit: 0,
+    })?;
+    let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
+    let module = l.host.compile(&bytes)?;
+    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
+    let instance = l.host.instantiate(module, &imports);
+    l.host.module_free(module);
+    instance
+}
+
 pub fn trap_stub(l: &mut Loader, sig: &Sig) -> Result<InstanceHandle> {
     if let Some(i) = l.stubs.get(sig) {
         return Ok(*i);
@@ -76,6 +149,22 @@ pub fn trap_stub(l: &mut Loader, sig: &Sig) -> Result<InstanceHandle> {
 mod tests {
     use super::*;
     use crate::parse::{parse, Expect, ExportKind};
+
+    #[test]
+    fn forwarder_parses_back() {
+        let sig = Sig { params: alloc::vec![0x7f, 0x7f], results: alloc::vec![0x7f] };
+        for caller in [0u32, 1, 63, 64, 200, 70000] {
+            let bytes = forwarder_module(&sig, caller).unwrap();
+            let m = parse(&bytes, Expect::Program).unwrap();
+            assert_eq!(m.imports.len(), 1);
+            let want_import = Sig { params: alloc::vec![0x7f, 0x7f, 0x7f], results: alloc::vec![0x7f] };
+            assert_eq!(m.func_sig(0), Some(&want_import));
+            assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
+        }
+        let mut b = Vec::new();
+        sleb(&mut b, 64);
+        assert_eq!(b, [0xc0, 0x00]);
+    }
 
     #[test]
     fn stub_parses_back_with_its_signature() {

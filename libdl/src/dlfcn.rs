@@ -87,20 +87,22 @@ fn with_loader<T>(f: impl FnOnce(&mut Loader) -> Result<T>) -> Result<T> {
     f(l)
 }
 
-/// `dlopen`. `None` is `dlopen(NULL)`: the program's handle.
-pub fn open(name: Option<&[u8]>, mode: i32) -> usize {
+/// `dlopen`. `None` is `dlopen(NULL)`: the program's handle. `caller` is
+/// the calling side module (None for the program).
+pub fn open(name: Option<&[u8]>, mode: i32, caller: Option<ModId>) -> usize {
     let result = (|| {
         let flags = decode_flags(mode)?;
         let Some(name) = name else {
-            return with_loader(|l| Ok(Some((l.program, None))));
+            return with_loader(|l| Ok(Some((l.program, Vec::new()))));
         };
         let name = core::str::from_utf8(name).map_err(|_| Error::BadString)?;
-        with_loader(|l| Ok(l.open(name, flags)?.map(|o| (o.id, o.init_slot))))
+        with_loader(|l| Ok(l.open(name, flags, caller)?.map(|o| (o.id, o.init_slots))))
     })();
     match result {
         Ok(Some((id, init))) => {
-            // Constructors run with the lock released: they may call dlopen.
-            if let Some(slot) = init {
+            // Constructors run with the lock released, since they may call
+            // dlopen; dependencies' first.
+            for slot in init {
                 crate::rt::call_slot(slot);
             }
             id as usize
@@ -118,21 +120,24 @@ pub fn open(name: Option<&[u8]>, mode: i32) -> usize {
     }
 }
 
-/// `dlsym`.
-pub fn sym(handle: usize, name: &[u8]) -> usize {
+/// `dlsym`. `caller` is the calling module (the program for 0), which
+/// `RTLD_NEXT` needs.
+pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
     let mut object: Option<String> = None;
     let result = (|| {
         let name = core::str::from_utf8(name).map_err(|_| Error::BadString)?;
         with_loader(|l| {
             let scope: Vec<ModId> = match handle {
                 RTLD_DEFAULT => l.global_scope.clone(),
-                RTLD_NEXT => return Err(Error::UnsupportedImport { module: String::from("dlsym"), name: String::from("RTLD_NEXT") }),
+                RTLD_NEXT => {
+                    let caller = if caller == 0 { l.program } else { caller };
+                    l.next_scope(caller)
+                }
                 h => {
                     let id = ModId::try_from(h).map_err(|_| Error::BadHandle)?;
-                    let m = l.get(id).ok_or(Error::BadHandle)?;
-                    object = Some(m.path.clone());
-                    // The program's handle searches the global scope, as in glibc.
-                    if id == l.program { l.global_scope.clone() } else { alloc::vec![id] }
+                    let scope = l.handle_scope(id)?;
+                    object = l.get(id).map(|m| m.path.clone());
+                    scope
                 }
             };
             let def = l.lookup(&scope, name).ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
@@ -149,13 +154,66 @@ pub fn sym(handle: usize, name: &[u8]) -> usize {
     }
 }
 
+/// atexit / __cxa_atexit from side module `caller`: 0, or -1 if refused.
+pub fn register_exit(caller: ModId, slot: u32, arg: u32, with_arg: bool) -> i32 {
+    match with_loader(|l| l.register_exit(caller, slot, arg, with_arg)) {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}
+
+/// Runs what is still registered, at program exit.
+pub fn run_exit_handlers() {
+    let calls = with_loader(|l| Ok(l.take_all_exit_handlers())).unwrap_or_default();
+    for (slot, arg, with_arg) in calls {
+        crate::rt::call_exit_handler(slot, arg, with_arg);
+    }
+}
+
+/// `dladdr`.
+pub fn addr(addr: u32) -> Option<crate::query::AddrInfo> {
+    with_loader(|l| Ok(l.addr_info(addr))).ok().flatten()
+}
+
+/// The program's `atexit` export, as a table slot, to hook libdl's exit
+/// handlers into the program's exit; None if the program has none.
+pub fn program_atexit_slot() -> Option<u32> {
+    with_loader(|l| {
+        let program = l.program;
+        let m = l.get(program).ok_or(Error::NotInitialised)?;
+        let export = *m.exports.get("atexit").ok_or(Error::NotInitialised)?;
+        let func = m.info.exports.get(export as usize).map(|e| e.index).ok_or(Error::NotInitialised)?;
+        let want = crate::parse::Sig { params: alloc::vec![0x7f], results: alloc::vec![0x7f] };
+        if m.info.func_sig(func) != Some(&want) {
+            return Err(Error::BadEntryPoint { name: "atexit" });
+        }
+        l.func_slot(program, export, None)
+    })
+    .ok()
+}
+
 /// `dlclose`: 0 on success, non-zero (with a dlerror message) on failure.
+/// The exit handlers of what unloads (its destructors, and its atexit and
+/// __cxa_atexit registrations) run with the lock released, newest first,
+/// before its memory and table slots are given back.
 pub fn close(handle: usize) -> i32 {
     let result = ModId::try_from(handle)
         .map_err(|_| Error::BadHandle)
         .and_then(|id| with_loader(|l| l.close(id)));
     match result {
-        Ok(()) => 0,
+        Ok(dying) => {
+            for (_, calls) in &dying {
+                for &(slot, arg, with_arg) in calls {
+                    crate::rt::call_exit_handler(slot, arg, with_arg);
+                }
+            }
+            let ids: Vec<ModId> = dying.iter().map(|(id, _)| *id).collect();
+            let _ = with_loader(|l| {
+                l.finish_close(&ids);
+                Ok(())
+            });
+            0
+        }
         Err(e) => {
             set_error(&e, None);
             1

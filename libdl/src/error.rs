@@ -105,6 +105,22 @@ pub enum Error {
     NotInitialised,
     /// A required export (e.g. `__wasm_call_ctors`) has a type libdl cannot call.
     BadEntryPoint { name: &'static str },
+    /// An import bound to a module of the same load that is not instantiated
+    /// yet: a dependency cycle, which needs lazy binding.
+    Cycle { symbol: String, provider: String },
+    /// A failure in a dependency (or in binding it): the message names that
+    /// module instead of the one `dlopen` was asked for, as glibc's does.
+    InDependency(alloc::boxed::Box<(String, Error)>),
+}
+
+impl Error {
+    /// Attributes this error to the dependency or module `name`.
+    pub fn needed_by(self, name: &str) -> Error {
+        match self {
+            Error::InDependency(_) => self,
+            e => Error::InDependency(alloc::boxed::Box::new((String::from(name), e))),
+        }
+    }
 }
 
 impl Error {
@@ -116,6 +132,9 @@ impl Error {
     }
 
     fn write_message_fmt(&self, object: Option<&str>, out: &mut String) -> fmt::Result {
+        if let Error::InDependency(inner) = self {
+            return inner.1.write_message_fmt(Some(&inner.0), out);
+        }
         if let Some(object) = object {
             write!(out, "{object}: ")?;
         }
@@ -182,6 +201,11 @@ impl Error {
             Error::BadString => out.write_str("invalid string argument"),
             Error::NotInitialised => out.write_str("the dynamic loader is not initialised"),
             Error::BadEntryPoint { name } => write!(out, "{name} has an unexpected type"),
+            Error::Cycle { symbol, provider } => write!(
+                out,
+                "cannot bind {symbol}: {provider} is part of a dependency cycle and is not instantiated yet"
+            ),
+            Error::InDependency(_) => Ok(()),
         }
     }
 }

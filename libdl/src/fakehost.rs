@@ -301,6 +301,20 @@ fn side(extra: &[Imp<'_>], mem: u32) -> Vec<u8> {
     ])
 }
 
+/// `side(extra, mem)` with a NEEDED subsection naming `needed`.
+fn side_needing(extra: &[Imp<'_>], needed: &[&str]) -> Vec<u8> {
+    let so = side(extra, 16);
+    let plain_dylink = module(&[(0, dylink0(&[mem_info(16, 3, 2, 0)]))]).len() - 8;
+    let mut n = Vec::new();
+    leb(&mut n, needed.len() as u32);
+    for name in needed {
+        string(&mut n, name);
+    }
+    let mut out = module(&[(0, dylink0(&[mem_info(16, 3, 2, 0), (2, n)]))]);
+    out.extend_from_slice(&so[8 + plain_dylink..]);
+    out
+}
+
 fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
     let view = FakeHost::default();
     let mut host = view.0.lock().unwrap();
@@ -328,7 +342,7 @@ fn loads_binds_and_runs_entry_points_in_order() {
     );
     let (mut l, view) = loader_with(&[("/p/a.so", so)]);
     let before = view.0.lock().unwrap().globals.len();
-    let opened = l.open("/p/a.so", OpenFlags::default()).unwrap().unwrap();
+    let opened = l.open("/p/a.so", OpenFlags::default(), None).unwrap().unwrap();
     let h = view.0.lock().unwrap();
     // __memory_base, __table_base, and one cell each for GOT.mem and GOT.func.
     assert_eq!(h.globals.len(), before + 4);
@@ -336,18 +350,20 @@ fn loads_binds_and_runs_entry_points_in_order() {
     assert_eq!(got_mem, 1, "GOT.mem.host_data holds the program's absolute address");
     // __wasm_apply_data_relocs ran during the load; the constructors are left to the caller.
     assert_eq!(h.calls.len(), 1);
-    let init = opened.init_slot.unwrap();
+    let init = *opened.init_slots.first().unwrap();
     assert_ne!(Some(init), h.calls.first().copied());
     assert!(h.table[init as usize].is_some());
 
     drop(h);
     // Opening again shares the module; closing twice unloads it completely.
-    let again = l.open("/p/a.so", OpenFlags::default()).unwrap().unwrap();
+    let again = l.open("/p/a.so", OpenFlags::default(), None).unwrap().unwrap();
     assert_eq!(again.id, opened.id);
-    assert!(again.init_slot.is_none(), "constructors run once");
-    l.close(opened.id).unwrap();
+    assert!(again.init_slots.is_empty(), "constructors run once");
+    assert!(l.close(opened.id).unwrap().is_empty());
     assert!(l.get(opened.id).is_some());
-    l.close(opened.id).unwrap();
+    let dying = l.close(opened.id).unwrap();
+    assert_eq!(dying.len(), 1);
+    l.finish_close(&[dying[0].0]);
     assert!(l.get(opened.id).is_none());
     let h = view.0.lock().unwrap();
     assert_eq!(h.globals.len(), before, "all globals released");
@@ -374,18 +390,18 @@ fn failed_loads_leave_nothing_behind() {
     let globals = view.0.lock().unwrap().globals.len();
     let table = view.0.lock().unwrap().table.len();
 
-    let e = l.open("/p/u.so", OpenFlags::default()).unwrap_err();
+    let e = l.open("/p/u.so", OpenFlags::default(), None).unwrap_err();
     assert_eq!(e, Error::UndefinedSymbol { symbol: "nowhere".into() });
-    let e = l.open("/p/m.so", OpenFlags::default()).unwrap_err();
+    let e = l.open("/p/m.so", OpenFlags::default(), None).unwrap_err();
     let mut msg = String::new();
     e.write_message(Some("/p/m.so"), &mut msg);
     assert_eq!(
         msg,
         "/p/m.so: symbol host_fn: signature mismatch: imported as (f64) -> (f64), defined in main program as () -> (i32)"
     );
-    let e = l.open("/p/k.so", OpenFlags::default()).unwrap_err();
+    let e = l.open("/p/k.so", OpenFlags::default(), None).unwrap_err();
     assert_eq!(e, Error::SymbolKind { symbol: "host_data".into(), wanted: "a function" });
-    assert_eq!(l.open("/p/none.so", OpenFlags::default()).unwrap_err(), Error::Open { errno: errno::NOENT });
+    assert_eq!(l.open("/p/none.so", OpenFlags::default(), None).unwrap_err(), Error::Open { errno: errno::NOENT });
 
     let h = view.0.lock().unwrap();
     assert_eq!(h.globals.len(), globals, "no global survives a failed load");
@@ -398,7 +414,7 @@ fn failed_loads_leave_nothing_behind() {
     // The table may have grown, but every slot handed out is back and empty.
     assert!(h.table.iter().skip(table.min(10)).all(|e| e.is_none()));
     drop(h);
-    assert!(l.open("/p/u.so", OpenFlags { noload: true, ..OpenFlags::default() }).unwrap().is_none());
+    assert!(l.open("/p/u.so", OpenFlags { noload: true, ..OpenFlags::default() }, None).unwrap().is_none());
 }
 
 #[test]
@@ -425,7 +441,7 @@ fn weak_undefined_symbols_bind_to_zero_and_a_stub() {
     rebuilt.extend_from_slice(&so[8 + old_len..]);
     so = rebuilt;
     let (mut l, view) = loader_with(&[("/p/w.so", so)]);
-    l.open("/p/w.so", OpenFlags::default()).unwrap().unwrap();
+    l.open("/p/w.so", OpenFlags::default(), None).unwrap().unwrap();
     let zero_cells = view.0.lock().unwrap().globals.values().filter(|(m, v)| *m && *v == 0).count();
     assert_eq!(zero_cells, 2, "GOT.func.maybe and GOT.mem.maybe_data hold 0");
     assert_eq!(l.stubs.len(), 1, "one trapping stub for () -> i32");
@@ -435,10 +451,85 @@ fn weak_undefined_symbols_bind_to_zero_and_a_stub() {
 fn search_path_and_global_scope() {
     let so = side(&[], 8);
     let (mut l, _view) = loader_with(&[("/usr/lib/libq.so", so.clone()), ("/opt/lib/libq.so", so)]);
-    let a = l.open("libq.so", OpenFlags { global: true, ..OpenFlags::default() }).unwrap().unwrap();
+    let a = l.open("libq.so", OpenFlags { global: true, ..OpenFlags::default() }, None).unwrap().unwrap();
     assert_eq!(l.get(a.id).unwrap().path, "/usr/lib/libq.so");
     assert_eq!(l.global_scope.last(), Some(&a.id));
     // Already loaded under that file name: the same handle, without a search.
-    let b = l.open("libq.so", OpenFlags::default()).unwrap().unwrap();
+    let b = l.open("libq.so", OpenFlags::default(), None).unwrap().unwrap();
     assert_eq!(a.id, b.id);
+}
+
+#[test]
+fn dependency_trees_load_once_in_order_and_unload_together() {
+    // A needs B and C; both need D (a diamond). B imports a function A does not.
+    let d = side_needing(&[], &[]);
+    let b = side_needing(&[Imp::Func("env", "host_fn", 0)], &["libd.so"]);
+    let c = side_needing(&[], &["libd.so", "libdl.so"]);
+    let a = side_needing(&[], &["libb.so", "libc.so"]);
+    let (mut l, view) = loader_with(&[
+        ("/lib/libd.so", d),
+        ("/lib/libb.so", b),
+        ("/lib/libc.so", c),
+        ("/p/liba.so", a),
+    ]);
+    let opened = l.open("/p/liba.so", OpenFlags::default(), None).unwrap().unwrap();
+    let paths: Vec<String> = l.modules.iter().skip(2).map(|m| m.path.clone()).collect();
+    assert_eq!(paths, ["/p/liba.so", "/lib/libb.so", "/lib/libc.so", "/lib/libd.so"], "loaded once each, BFS");
+    // dlsym(handle) scope: the library, then its dependencies breadth-first (libdl included).
+    let scope: Vec<String> =
+        l.get(opened.id).unwrap().local_scope.iter().map(|id| l.get(*id).unwrap().path.clone()).collect();
+    assert_eq!(scope, ["/p/liba.so", "/lib/libb.so", "/lib/libc.so", "/lib/libd.so", "libdl.so"]);
+    // Instantiated (and so initialised) dependencies first: D, then B, C, then A.
+    let inst = |p: &str| l.modules.iter().find(|m| m.path == p).unwrap().instance;
+    assert!(inst("/lib/libd.so") < inst("/lib/libb.so") && inst("/lib/libb.so") < inst("/p/liba.so"));
+    assert!(inst("/lib/libc.so") < inst("/p/liba.so"));
+    assert_eq!(opened.init_slots.len(), 4, "four constructors, dependencies first");
+    // One dlclose of the root unloads the whole tree; libdl stays.
+    let dying = l.close(opened.id).unwrap();
+    let ids: Vec<_> = dying.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 4);
+    l.finish_close(&ids);
+    assert_eq!(l.modules.len(), 2);
+    let h = view.0.lock().unwrap();
+    assert_eq!(h.instances.len(), 2);
+    assert!(h.memory.is_empty());
+}
+
+#[test]
+fn a_failure_anywhere_in_the_tree_undoes_the_whole_load() {
+    let d = side_needing(&[Imp::Func("env", "nowhere", 0)], &[]);
+    let b = side_needing(&[], &["libd.so"]);
+    let a = side_needing(&[], &["libb.so", "libmissing.so"]);
+    let a2 = side_needing(&[], &["libb.so"]);
+    let (mut l, view) = loader_with(&[("/lib/libd.so", d), ("/lib/libb.so", b), ("/p/a.so", a), ("/p/a2.so", a2)]);
+    let e = l.open("/p/a.so", OpenFlags::default(), None).unwrap_err();
+    let mut msg = String::new();
+    e.write_message(Some("/p/a.so"), &mut msg);
+    assert_eq!(msg, "libmissing.so: cannot open shared object file: No such file or directory");
+    let e = l.open("/p/a2.so", OpenFlags::default(), None).unwrap_err();
+    msg.clear();
+    e.write_message(Some("/p/a2.so"), &mut msg);
+    assert_eq!(msg, "/lib/libd.so: undefined symbol: nowhere");
+    assert_eq!(l.modules.len(), 2, "nothing of either tree is left");
+    let h = view.0.lock().unwrap();
+    assert_eq!(h.instances.len(), 2);
+    assert_eq!(h.modules.len(), 2);
+    assert!(h.memory.is_empty());
+    assert_eq!(l.table.in_use, 0);
+}
+
+#[test]
+fn cycles_and_self_references_are_refused_cleanly() {
+    let a = side_needing(&[Imp::Func("env", "from_b", 0)], &["libb.so"]);
+    // B needs A back and exports nothing A wants: A's import cannot bind.
+    let b = side_needing(&[], &["liba.so"]);
+    let selfref = side_needing(&[], &["libself.so"]);
+    let (mut l, _view) = loader_with(&[("/lib/liba.so", a), ("/lib/libb.so", b), ("/lib/libself.so", selfref)]);
+    // A self-reference is the library itself: it loads.
+    let s = l.open("libself.so", OpenFlags::default(), None).unwrap().unwrap();
+    assert!(l.get(s.id).unwrap().deps.is_empty());
+    assert_eq!(l.close(s.id).unwrap().len(), 1, "and it unloads on its last dlclose");
+    let e = l.open("liba.so", OpenFlags::default(), None).unwrap_err();
+    assert_eq!(e, Error::UndefinedSymbol { symbol: "from_b".into() });
+    assert_eq!(l.modules.len(), 3, "program, libdl and libself.so (closed, not yet finished)");
 }

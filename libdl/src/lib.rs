@@ -42,6 +42,7 @@ pub mod init;
 pub mod loader;
 pub mod parse;
 pub mod place;
+pub mod query;
 pub mod read;
 pub mod relocate;
 pub mod resolve;
@@ -61,4 +62,5 @@ use rt as _;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod rt {
     pub fn call_slot(_slot: u32) {}
+    pub fn call_exit_handler(_slot: u32, _arg: u32, _with_arg: bool) {}
 }

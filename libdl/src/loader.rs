@@ -46,6 +46,20 @@ pub struct Loaded {
     pub owned_globals: Vec<GlobalHandle>,
     /// GOT cells it imported (released when it unloads).
     pub got_refs: Vec<GotKey>,
+    /// Its direct dependencies (dylink.0 NEEDED), each holding one reference.
+    pub deps: Vec<ModId>,
+    /// For a library opened by `dlopen`: itself and its dependencies in
+    /// breadth-first order, the scope `dlsym(handle)` searches.
+    pub local_scope: Vec<ModId>,
+    /// Generated helper instances bound to its imports (forwarders).
+    pub helpers: Vec<InstanceHandle>,
+    /// The path, NUL-terminated, for `dladdr`'s `dli_fname`.
+    pub path_c: Vec<u8>,
+    /// NUL-terminated export names handed out by `dladdr`, by export index.
+    pub names_c: HashMap<u32, Vec<u8>>,
+    /// Functions registered with atexit/__cxa_atexit by this module's code,
+    /// in registration order: (function slot, argument, whether it takes one).
+    pub exit_handlers: Vec<(u32, u32, bool)>,
     /// Whether its instance exists yet (false while being bound).
     pub instantiated: bool,
 }
@@ -83,16 +97,16 @@ pub struct GotCell {
     pub users: u32,
 }
 
-/// Everything a load created, so that a failure can undo it.
+/// Everything a load created, so that a failure can undo it: the modules
+/// registered (each with its module handle, placement, instance and owned
+/// globals), GOT cells and canonical slots created for them, and references
+/// taken on modules that were already loaded.
 #[derive(Default)]
 pub struct Txn {
-    pub module: Option<ModuleHandle>,
-    pub registered: Option<ModId>,
-    pub instance: Option<InstanceHandle>,
-    pub placement: Option<Placement>,
-    pub globals: Vec<GlobalHandle>,
+    pub registered: Vec<ModId>,
     pub cells: Vec<GotKey>,
     pub slots: Vec<(ModId, u32)>,
+    pub refs: Vec<ModId>,
 }
 
 /// A symbol found by lookup.
@@ -112,12 +126,17 @@ pub struct OpenFlags {
 }
 
 /// A library `dlopen` loaded, whose constructors still have to run (outside
-/// the loader lock, since they may call `dlopen` themselves).
+/// the loader lock, since they may call `dlopen` themselves), dependencies first.
 #[derive(Debug)]
 pub struct Opened {
     pub id: ModId,
-    pub init_slot: Option<u32>,
+    pub init_slots: Vec<u32>,
 }
+
+/// What `dlclose` unloaded, whose exit handlers (newest first, module by
+/// module) must run before the memory is reused: (function slot, argument,
+/// whether it takes one).
+pub type ExitCalls = Vec<(u32, u32, bool)>;
 
 pub struct Loader {
     pub host: Box<dyn Host + Send>,
@@ -211,31 +230,20 @@ impl Loader {
         self.modules.iter().find(|m| m.kind == Kind::Side && m.path == path).map(|m| m.id)
     }
 
-    /// `dlopen(name, flags)`: steps 1–6 of the pipeline; the caller runs
-    /// constructors (step 7) with the lock released.
-    pub fn open(&mut self, name: &str, flags: OpenFlags) -> Result<Option<Opened>> {
+    /// `dlopen(name, flags)`: steps 1–6 of the pipeline for the library and
+    /// every dependency not yet loaded, as one transaction; the caller runs
+    /// the constructors (step 7) with the lock released.
+    pub fn open(&mut self, name: &str, flags: OpenFlags, caller: Option<ModId>) -> Result<Option<Opened>> {
         // A library already loaded under this name or path is shared.
         if let Some(id) = self.already_loaded(name) {
-            if flags.noload && !flags.global && !flags.nodelete {
-                return Ok(Some(Opened { id, init_slot: None }));
-            }
             self.reopen(id, flags);
-            return Ok(Some(Opened { id, init_slot: None }));
+            return Ok(Some(Opened { id, init_slots: Vec::new() }));
         }
         if flags.noload {
             return Ok(None);
         }
-
-        let (path, bytes) = read::read_module(&mut *self.host, name)?;
-        if let Some(id) = self.find_by_path(&path) {
-            self.reopen(id, flags);
-            return Ok(Some(Opened { id, init_slot: None }));
-        }
-        self.trace_libs(&path, "loading");
-        let info = parse::parse(&bytes, Expect::SideModule)?;
-
         let mut txn = Txn::default();
-        match self.load(&path, &bytes, info, flags, &mut txn) {
+        match self.load_tree(name, flags, caller, &mut txn) {
             Ok(opened) => Ok(Some(opened)),
             Err(e) => {
                 self.rollback(txn);
@@ -251,34 +259,160 @@ impl Loader {
             .map(|m| m.id)
     }
 
+    /// A NEEDED entry satisfied by a module already loaded: libdl itself
+    /// (`libdl.so`), or a library loaded under that file name or path.
+    fn loaded_for_needed(&self, name: &str) -> Option<ModId> {
+        if name == "libdl.so" {
+            return Some(self.libdl);
+        }
+        self.already_loaded(name)
+    }
+
     fn reopen(&mut self, id: ModId, flags: OpenFlags) {
+        let mut scope = Vec::new();
         if let Some(m) = self.get_mut(id) {
             m.refcount = m.refcount.saturating_add(1);
             m.nodelete |= flags.nodelete;
+            scope = m.local_scope.clone();
         }
-        if flags.global && !self.global_scope.contains(&id) {
-            self.global_scope.push(id);
+        if flags.global {
+            self.make_global(&scope);
         }
     }
 
-    /// Steps 3–6 for one module, recording everything in `txn`.
-    fn load(
-        &mut self,
-        path: &str,
-        bytes: &[u8],
-        info: Module,
-        flags: OpenFlags,
-        txn: &mut Txn,
-    ) -> Result<Opened> {
+    /// RTLD_GLOBAL: the library and its dependencies join the global scope.
+    fn make_global(&mut self, scope: &[ModId]) {
+        for id in scope {
+            if !self.global_scope.contains(id) {
+                self.global_scope.push(*id);
+            }
+        }
+    }
+
+    /// Loads `name` and its dependency tree.
+    fn load_tree(&mut self, name: &str, flags: OpenFlags, caller: Option<ModId>, txn: &mut Txn) -> Result<Opened> {
+        // Steps 1–4 for every new module, breadth-first: the order of the
+        // library's local scope. The library itself is searched for with the
+        // calling module's RUNTIME_PATH, as glibc does.
+        let root = self.load_one(name, caller, txn)?;
+        let mut bfs = alloc::vec![root];
+        let mut next = 0;
+        while let Some(&id) = bfs.get(next) {
+            next += 1;
+            let needed = self.get(id).and_then(|m| m.info.dylink.as_ref()).map(|d| d.needed.clone()).unwrap_or_default();
+            for n in needed {
+                let dep = match self.loaded_for_needed(&n) {
+                    Some(dep) => dep,
+                    None => self.load_one(&n, Some(id), txn).map_err(|e| e.needed_by(&n))?,
+                };
+                // A module naming itself needs nothing more (and must not
+                // hold a reference on itself, or it could never unload).
+                if dep == id {
+                    continue;
+                }
+                if let Some(m) = self.get_mut(id) {
+                    if !m.deps.contains(&dep) {
+                        m.deps.push(dep);
+                        // Each dependent holds one reference on what it needs.
+                        if let Some(d) = self.get_mut(dep) {
+                            d.refcount = d.refcount.saturating_add(1);
+                        }
+                        txn.refs.push(dep);
+                    }
+                }
+                if !bfs.contains(&dep) {
+                    bfs.push(dep);
+                }
+            }
+        }
+
+        // Steps 5–6 in dependency order (dependencies before their users), so
+        // that what a module imports from a dependency exists when it is bound.
+        let order = self.dependency_order(root, &txn.registered);
+        let mut scope = self.global_scope.clone();
+        for id in &bfs {
+            if !scope.contains(id) {
+                scope.push(*id);
+            }
+        }
+        let mut init_slots = Vec::new();
+        for id in &order {
+            let result = self.resolve(*id, &scope, txn).and_then(|plan| self.relocate(*id, plan, txn));
+            // An error in a dependency names the dependency, as glibc's does.
+            if let Err(e) = result {
+                let path = self.get(*id).map(|m| m.path.clone()).unwrap_or_default();
+                return Err(if *id == root { e } else { e.needed_by(&path) });
+            }
+            if let Some(slot) = self.init_slot(*id, txn)? {
+                init_slots.push(slot);
+            }
+        }
+
+        if let Some(m) = self.get_mut(root) {
+            m.refcount = m.refcount.saturating_add(1);
+            m.nodelete |= flags.nodelete;
+            m.local_scope = bfs.clone();
+        }
+        if flags.global {
+            self.make_global(&bfs);
+        }
+        for id in &order {
+            let path = self.get(*id).map(|m| m.path.clone()).unwrap_or_default();
+            self.trace_libs(&path, "loaded");
+        }
+        Ok(Opened { id: root, init_slots })
+    }
+
+    /// Post-order of the new modules reachable from `root`: every module after
+    /// its dependencies. A cycle is cut where it closes; binding across it is
+    /// then refused by `resolve` (it needs lazy binding).
+    fn dependency_order(&self, root: ModId, new: &[ModId]) -> Vec<ModId> {
+        let mut order = Vec::new();
+        let mut visiting: Vec<ModId> = Vec::new();
+        let mut stack: Vec<(ModId, usize)> = alloc::vec![(root, 0)];
+        visiting.push(root);
+        while let Some((id, i)) = stack.pop() {
+            let deps = self.get(id).map(|m| m.deps.as_slice()).unwrap_or(&[]);
+            match deps.get(i) {
+                Some(&dep) => {
+                    stack.push((id, i + 1));
+                    if new.contains(&dep) && !visiting.contains(&dep) {
+                        visiting.push(dep);
+                        stack.push((dep, 0));
+                    }
+                }
+                None => order.push(id),
+            }
+        }
+        order
+    }
+
+    /// Steps 1–4 for one module: read, parse, compile, place, register.
+    fn load_one(&mut self, name: &str, requester: Option<ModId>, txn: &mut Txn) -> Result<ModId> {
+        let (rpath, origin) = match requester.and_then(|r| self.get(r)) {
+            Some(r) => (
+                r.info.dylink.as_ref().map(|d| d.runtime_path.clone()).unwrap_or_default(),
+                Some(read::dirname(&r.path)),
+            ),
+            None => (Vec::new(), None),
+        };
+        let (path, bytes) = read::read_module(&mut *self.host, name, &rpath, origin.as_deref())?;
+        if let Some(id) = self.find_by_path(&path) {
+            return Ok(id);
+        }
+        self.trace_libs(&path, "loading");
+        let info = parse::parse(&bytes, Expect::SideModule)?;
         let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
 
-        // 3. compile
-        let module = self.host.compile(bytes)?;
-        txn.module = Some(module);
-
-        // 4. place
-        let placement = place::place(&mut *self.host, &mut self.table, &mem_info)?;
-        txn.placement = Some(placement);
+        let module = self.host.compile(&bytes)?;
+        drop(bytes);
+        let placement = match place::place(&mut *self.host, &mut self.table, &mem_info) {
+            Ok(p) => p,
+            Err(e) => {
+                self.host.module_free(module);
+                return Err(e);
+            }
+        };
         if self.trace.enabled(DEBUG_LIBS) {
             let msg = alloc::format!(
                 "{path}: memory [{:#x}, +{:#x}) table [{}, +{})",
@@ -289,33 +423,10 @@ impl Loader {
             );
             self.trace_libs(&msg, "placed");
         }
-
         let id = self.alloc_id();
-        let mut m = Loaded::new(id, String::from(path), Kind::Side, module, info, placement);
-        m.refcount = 1;
-        m.nodelete = flags.nodelete;
-        self.modules.push(m);
-        txn.registered = Some(id);
-
-        // 5. resolve
-        let mut scope = self.global_scope.clone();
-        scope.push(id);
-        let plan = self.resolve(id, &scope, txn)?;
-
-        // 6. relocate (instantiate, fix cells that point into the module, data relocs)
-        self.relocate(id, plan, txn)?;
-
-        // 7 (prepared). Find the constructors; the caller runs them.
-        let init_slot = self.init_slot(id, txn)?;
-
-        if flags.global {
-            self.global_scope.push(id);
-        }
-        if let Some(m) = self.get_mut(id) {
-            m.instantiated = true;
-        }
-        self.trace_libs(path, "loaded");
-        Ok(Opened { id, init_slot })
+        self.modules.push(Loaded::new(id, path, Kind::Side, module, info, placement));
+        txn.registered.push(id);
+        Ok(id)
     }
 
     /// Undoes a failed load, newest first.
@@ -328,27 +439,28 @@ impl Loader {
                 self.host.global_free(cell.global);
             }
         }
-        for g in txn.globals {
-            self.host.global_free(g);
-        }
-        if let Some(i) = txn.instance {
-            self.host.instance_free(i);
-        }
-        if let Some(id) = txn.registered {
-            if let Some(m) = self.get(id) {
-                let refs = m.got_refs.clone();
-                for key in refs {
-                    self.release_cell(&key);
-                }
+        for dep in txn.refs {
+            if let Some(d) = self.get_mut(dep) {
+                d.refcount = d.refcount.saturating_sub(1);
             }
-            self.modules.retain(|m| m.id != id);
-            self.global_scope.retain(|s| *s != id);
         }
-        if let Some(p) = txn.placement {
-            place::unplace(&mut *self.host, &mut self.table, &p);
-        }
-        if let Some(m) = txn.module {
-            self.host.module_free(m);
+        for id in txn.registered.into_iter().rev() {
+            let Some(pos) = self.modules.iter().position(|m| m.id == id) else { continue };
+            let m = self.modules.remove(pos);
+            for key in &m.got_refs {
+                self.release_cell(key);
+            }
+            for g in &m.owned_globals {
+                self.host.global_free(*g);
+            }
+            if m.instantiated {
+                self.host.instance_free(m.instance);
+            }
+            for h in &m.helpers {
+                self.host.instance_free(*h);
+            }
+            place::unplace(&mut *self.host, &mut self.table, &m.place);
+            self.host.module_free(m.module);
         }
     }
 
@@ -377,18 +489,57 @@ impl Loader {
         }
     }
 
-    /// `dlclose`: drop a reference; the last one unloads.
-    pub fn close(&mut self, id: ModId) -> Result<()> {
+    /// `dlclose`: drop a reference. Returns the modules whose last reference
+    /// went, in unload order (a library before its dependencies), with their
+    /// exit handlers; the caller runs those handlers with the lock released,
+    /// then calls [`Loader::finish_close`].
+    pub fn close(&mut self, id: ModId) -> Result<Vec<(ModId, ExitCalls)>> {
         let m = self.get_mut(id).ok_or(Error::BadHandle)?;
         if m.kind != Kind::Side {
-            return Ok(()); // the program and libdl are never unloaded
+            return Ok(Vec::new()); // the program and libdl are never unloaded
+        }
+        let mut dying = Vec::new();
+        self.drop_ref(id, &mut dying);
+        Ok(dying
+            .into_iter()
+            .map(|id| {
+                let calls = self.get_mut(id).map(|m| core::mem::take(&mut m.exit_handlers)).unwrap_or_default();
+                (id, calls.into_iter().rev().collect())
+            })
+            .collect())
+    }
+
+    fn drop_ref(&mut self, id: ModId, dying: &mut Vec<ModId>) {
+        let Some(m) = self.get_mut(id) else { return };
+        if m.kind != Kind::Side {
+            return;
         }
         m.refcount = m.refcount.saturating_sub(1);
-        if m.refcount > 0 || m.nodelete {
-            return Ok(());
+        if m.refcount > 0 || m.nodelete || dying.contains(&id) {
+            return;
         }
-        self.unload(id);
-        Ok(())
+        dying.push(id);
+        let deps = m.deps.clone();
+        for dep in deps {
+            self.drop_ref(dep, dying);
+        }
+    }
+
+    /// At program exit: every exit handler still registered, newest module
+    /// first, each module's newest first.
+    pub fn take_all_exit_handlers(&mut self) -> ExitCalls {
+        let mut calls = Vec::new();
+        for m in self.modules.iter_mut().rev() {
+            calls.extend(core::mem::take(&mut m.exit_handlers).into_iter().rev());
+        }
+        calls
+    }
+
+    /// Unloads modules `close` returned, once their exit handlers have run.
+    pub fn finish_close(&mut self, dying: &[ModId]) {
+        for id in dying {
+            self.unload(*id);
+        }
     }
 
     fn unload(&mut self, id: ModId) {
@@ -421,6 +572,9 @@ impl Loader {
             self.host.global_free(*g);
         }
         self.host.instance_free(m.instance);
+        for h in &m.helpers {
+            self.host.instance_free(*h);
+        }
         place::unplace(&mut *self.host, &mut self.table, &m.place);
         self.host.module_free(m.module);
     }
@@ -515,7 +669,7 @@ impl Loaded {
         let elem_slots = elem_slots(&info, kind, place.table_base);
         Loaded {
             id,
-            path,
+            path: path.clone(),
             kind,
             module,
             instance: 0,
@@ -527,6 +681,12 @@ impl Loaded {
             nodelete: false,
             owned_globals: Vec::new(),
             got_refs: Vec::new(),
+            deps: Vec::new(),
+            local_scope: Vec::new(),
+            helpers: Vec::new(),
+            path_c: path_c(&path),
+            names_c: HashMap::new(),
+            exit_handlers: Vec::new(),
             instantiated: false,
         }
     }
@@ -557,6 +717,13 @@ fn elem_slots(info: &Module, kind: Kind, table_base: u32) -> HashMap<u32, u32> {
         }
     }
     out
+}
+
+fn path_c(path: &str) -> Vec<u8> {
+    let mut v = Vec::with_capacity(path.len() + 1);
+    v.extend_from_slice(path.as_bytes());
+    v.push(0);
+    v
 }
 
 /// Whether a loaded path is what `dlopen(name)` asks for by file name.

@@ -3,9 +3,11 @@
 //!
 //! Search order (glibc's, minus the ld.so cache): a name containing `/` is a
 //! path, used as is; otherwise each directory of `LD_LIBRARY_PATH` (colon
-//! separated; an empty entry means the current directory), then `/lib`, then
-//! `/usr/lib`. The first file that opens wins. (RUNTIME_PATH and `$ORIGIN`
-//! come with dependency loading.)
+//! separated; an empty entry means the current directory), then the
+//! requesting module's `WASM_DYLINK_RUNTIME_PATH` entries (the equivalent of
+//! ELF's DT_RUNPATH), where `$ORIGIN` and `${ORIGIN}` stand for the directory
+//! of the requesting module, then `/lib`, then `/usr/lib`. The first file that
+//! opens wins.
 //!
 //! Paths are resolved against the preopened directories the way wasi-libc
 //! does: the working directory is `/`, the preopen whose name is the longest
@@ -20,8 +22,32 @@ use crate::host::Host;
 /// Default directories searched after `LD_LIBRARY_PATH`.
 pub const DEFAULT_DIRS: [&str; 2] = ["/lib", "/usr/lib"];
 
+/// The directory part of a path (`.` if none).
+pub fn dirname(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => String::from("/"),
+        Some(i) => String::from(path.get(..i).unwrap_or(".")),
+        None => String::from("."),
+    }
+}
+
+/// A RUNTIME_PATH entry with `$ORIGIN`/`${ORIGIN}` replaced. An entry that
+/// uses `$ORIGIN` when the origin is unknown is dropped (glibc ignores it too).
+pub fn expand_origin(entry: &str, origin: Option<&str>) -> Option<String> {
+    if !entry.contains("$ORIGIN") && !entry.contains("${ORIGIN}") {
+        return Some(String::from(entry));
+    }
+    let origin = origin?;
+    Some(entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin))
+}
+
 /// The paths to try for `name`, in order.
-pub fn candidates(name: &str, ld_library_path: Option<&str>) -> Vec<String> {
+pub fn candidates(
+    name: &str,
+    ld_library_path: Option<&str>,
+    runtime_path: &[String],
+    origin: Option<&str>,
+) -> Vec<String> {
     if name.contains('/') {
         return alloc::vec![String::from(name)];
     }
@@ -40,6 +66,11 @@ pub fn candidates(name: &str, ld_library_path: Option<&str>) -> Vec<String> {
     if let Some(lp) = ld_library_path {
         for dir in lp.split(':') {
             push(dir);
+        }
+    }
+    for entry in runtime_path {
+        if let Some(dir) = expand_origin(entry, origin) {
+            push(&dir);
         }
     }
     for dir in DEFAULT_DIRS {
@@ -83,11 +114,17 @@ pub fn find_preopen(preopens: &[(u32, String)], path: &str) -> Option<(u32, Stri
     Some((fd, rel))
 }
 
-/// Reads the module `name`. Returns the path it was found at and its bytes.
-pub fn read_module(host: &mut dyn Host, name: &str) -> Result<(String, Vec<u8>)> {
+/// Reads the module `name`, searched for on behalf of a module with the given
+/// RUNTIME_PATH and directory (`origin`). Returns the path and the bytes.
+pub fn read_module(
+    host: &mut dyn Host,
+    name: &str,
+    runtime_path: &[String],
+    origin: Option<&str>,
+) -> Result<(String, Vec<u8>)> {
     let lp = if name.contains('/') { None } else { host.getenv("LD_LIBRARY_PATH") };
     let mut first_error: Option<u16> = None;
-    for path in candidates(name, lp.as_deref()) {
+    for path in candidates(name, lp.as_deref(), runtime_path, origin) {
         match host.read_file(&path) {
             Ok(bytes) => return Ok((path, bytes)),
             Err(e) => {
@@ -107,13 +144,23 @@ mod tests {
 
     #[test]
     fn search_order() {
-        assert_eq!(candidates("./a.so", Some("/x")), ["./a.so"]);
-        assert_eq!(candidates("/p/a.so", None), ["/p/a.so"]);
-        assert_eq!(candidates("a.so", None), ["/lib/a.so", "/usr/lib/a.so"]);
+        assert_eq!(candidates("./a.so", Some("/x"), &[], None), ["./a.so"]);
+        assert_eq!(candidates("/p/a.so", None, &[], None), ["/p/a.so"]);
+        assert_eq!(candidates("a.so", None, &[], None), ["/lib/a.so", "/usr/lib/a.so"]);
         assert_eq!(
-            candidates("a.so", Some("/x:/y/::/lib")),
+            candidates("a.so", Some("/x:/y/::/lib"), &[], None),
             ["/x/a.so", "/y/a.so", "./a.so", "/lib/a.so", "/usr/lib/a.so"]
         );
+        let rpath = ["$ORIGIN/deps".to_string(), "${ORIGIN}/../lib".to_string(), "/opt".to_string()];
+        assert_eq!(
+            candidates("a.so", Some("/x"), &rpath, Some("/p/plugins")),
+            ["/x/a.so", "/p/plugins/deps/a.so", "/p/plugins/../lib/a.so", "/opt/a.so", "/lib/a.so", "/usr/lib/a.so"]
+        );
+        // $ORIGIN without a known origin is dropped.
+        assert_eq!(candidates("a.so", None, &rpath[..1], None), ["/lib/a.so", "/usr/lib/a.so"]);
+        assert_eq!(dirname("/p/x/a.so"), "/p/x");
+        assert_eq!(dirname("/a.so"), "/");
+        assert_eq!(dirname("a.so"), ".");
     }
 
     #[test]

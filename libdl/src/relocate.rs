@@ -8,6 +8,8 @@
 //! May assume: phase 5 produced one descriptor per import, and every cell that
 //! points elsewhere already holds its final value.
 
+use alloc::vec::Vec;
+
 use crate::error::{Error, Result};
 use crate::loader::{Loader, ModId, Txn};
 use crate::parse::{ExportKind, Sig};
@@ -17,19 +19,28 @@ impl Loader {
     pub fn relocate(&mut self, id: ModId, plan: Plan, txn: &mut Txn) -> Result<()> {
         let module = self.get(id).ok_or(Error::BadHandle)?.module;
         let instance = self.host.instantiate(module, &plan.imports)?;
-        txn.instance = Some(instance);
         let m = self.get_mut(id).ok_or(Error::BadHandle)?;
         m.instance = instance;
         m.instantiated = true;
         let base = m.place.memory_base;
 
+        // Canonical slots handed out for this module's functions before it
+        // existed (its own GOT.func entries, or a dependent's in a cycle).
+        let pending: Vec<(u32, u32)> = self
+            .owned_slots
+            .iter()
+            .filter(|((mid, _), _)| *mid == id)
+            .map(|((_, e), slot)| (*e, *slot))
+            .collect();
+        for (export, slot) in pending {
+            self.host.export_to_table(instance, export, slot)?;
+        }
         for fix in plan.fixups {
             match fix {
                 Fixup::DataCell { cell, export } => {
                     let raw = self.host.export_global_get(instance, export)? as u32;
                     self.host.global_set_i32(cell, base.wrapping_add(raw))?;
                 }
-                Fixup::Slot { slot, export } => self.host.export_to_table(instance, export, slot)?,
             }
         }
 

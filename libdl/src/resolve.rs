@@ -29,15 +29,23 @@ use crate::host::{
     IMPORT_TABLE,
 };
 use crate::loader::{Def, GotCell, GotKey, Loader, ModId, Target, Txn};
-use crate::parse::{ExportKind, ImportKind};
+use crate::parse::{ExportKind, ImportKind, Sig};
 
-/// Work left for phase 6, once the instance exists.
+/// Functions whose behaviour depends on the calling module, and libdl's
+/// export that takes the caller's id as an extra last argument.
+pub const FORWARDED: [(&str, &str); 4] = [
+    ("dlsym", "__wasmdl_dlsym_from"),
+    ("dlopen", "__wasmdl_dlopen_from"),
+    ("atexit", "__wasmdl_atexit_from"),
+    ("__cxa_atexit", "__wasmdl_cxa_atexit_from"),
+];
+
+/// Work left for phase 6, once the instance exists. (Canonical slots of the
+/// module's own functions are filled then too, for every slot handed out.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fixup {
     /// Set `cell` to the address of the module's own data export `export`.
     DataCell { cell: u32, export: u32 },
-    /// Put the module's own function export `export` into table slot `slot`.
-    Slot { slot: u32, export: u32 },
 }
 
 pub struct Plan {
@@ -64,7 +72,6 @@ impl Loader {
                 ("env", base @ ("__memory_base" | "__table_base"), ImportKind::Global { ty: 0x7f, mutable: false }) => {
                     let v = if base == "__memory_base" { place.memory_base } else { place.table_base };
                     let g = self.host.global_new_i32(false, v)?;
-                    txn.globals.push(g);
                     if let Some(m) = self.get_mut(id) {
                         m.owned_globals.push(g);
                     }
@@ -93,6 +100,41 @@ impl Loader {
             plan.imports.push(desc);
         }
         Ok(plan)
+    }
+
+    /// `dlsym`, `dlopen`, `atexit` and `__cxa_atexit` imported by a side
+    /// module go to a forwarder that tells libdl which module is calling.
+    fn bind_forwarded(&mut self, id: ModId, sym: &str, want: &Sig) -> Result<Option<ImportDesc>> {
+        let Some(&(_, target)) = FORWARDED.iter().find(|(name, _)| *name == sym) else { return Ok(None) };
+        let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
+        let Some(&export) = libdl.exports.get(target) else { return Ok(None) };
+        let func = libdl.info.exports.get(export as usize).map(|e| e.index).unwrap_or(u32::MAX);
+        let mut expected = libdl.info.func_sig(func).cloned().unwrap_or_default();
+        expected.params.pop(); // the caller id the forwarder appends
+        if &expected != want {
+            return Err(Error::SignatureMismatch(alloc::boxed::Box::new(Mismatch {
+                symbol: String::from(sym),
+                imported: want.clone(),
+                defined: expected,
+                provider: String::from("libdl.so"),
+            })));
+        }
+        let instance = codegen::forwarder(self, want, export, id)?;
+        if let Some(m) = self.get_mut(id) {
+            m.helpers.push(instance);
+        }
+        self.trace_binding(format_args!("{sym} -> libdl.so {target} (caller {id})"));
+        Ok(Some(ImportDesc::new(IMPORT_EXPORT, instance, 0)))
+    }
+
+    /// Binding to a module not yet instantiated happens only inside a
+    /// dependency cycle; it needs lazy binding (trampolines), not available yet.
+    fn require_instantiated(&self, provider: ModId, sym: &str) -> Result<()> {
+        match self.get(provider) {
+            Some(p) if p.instantiated => Ok(()),
+            Some(p) => Err(Error::Cycle { symbol: String::from(sym), provider: p.path.clone() }),
+            None => Err(Error::BadHandle),
+        }
     }
 
     fn is_weak(&self, id: ModId, module: &str, name: &str) -> bool {
@@ -140,11 +182,12 @@ impl Loader {
         // after instantiation for the module's own (a fixup).
         let value = match &target {
             Target::Missing(_) => 0,
-            Target::Def(m, e) if *m != id => self.address_of(Def { module: *m, export: *e, kind: wanted }, Some(txn))?,
-            Target::Def(_, e) if func => {
-                let slot = self.func_slot(id, *e, Some(txn))?;
-                fixups.push(Fixup::Slot { slot, export: *e });
-                slot
+            // A function's canonical slot can be handed out before its module
+            // is instantiated; relocate() fills it then.
+            Target::Def(m, e) if func => self.func_slot(*m, *e, Some(txn))?,
+            Target::Def(m, e) if *m != id => {
+                self.require_instantiated(*m, sym)?;
+                self.address_of(Def { module: *m, export: *e, kind: wanted }, Some(txn))?
             }
             Target::Def(_, _) => 0,
         };
@@ -172,6 +215,9 @@ impl Loader {
             offset: 0,
             message: String::from("function import with a non-function type"),
         })?;
+        if let Some(desc) = self.bind_forwarded(id, sym, &want)? {
+            return Ok(desc);
+        }
         let found = self.lookup(scope, sym);
         let Some(def) = found.filter(|d| d.module != id) else {
             if found.is_some() {
@@ -186,6 +232,7 @@ impl Loader {
             }
             return Err(Error::UndefinedSymbol { symbol: String::from(sym) });
         };
+        self.require_instantiated(def.module, sym)?;
         let provider = self.get(def.module).ok_or(Error::BadHandle)?;
         if def.kind != ExportKind::Func {
             return Err(Error::SymbolKind { symbol: String::from(sym), wanted: "a function" });

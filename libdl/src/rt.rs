@@ -113,24 +113,58 @@ pub fn call_slot(slot: u32) {
     f();
 }
 
+/// Calls an exit handler: `void f(void *arg)` (from __cxa_atexit) or
+/// `void f(void)` (from atexit).
+pub fn call_exit_handler(slot: u32, arg: u32, with_arg: bool) {
+    if with_arg {
+        // SAFETY: as call_slot; __cxa_atexit's contract is that the function
+        // takes the pointer it was registered with (the loader checked the
+        // slot holds a function of type (i32) -> () when it was registered).
+        let f: extern "C" fn(u32) = unsafe { core::mem::transmute(slot as usize) };
+        f(arg);
+    } else {
+        // SAFETY: atexit's contract: a `void (*)(void)`, checked at registration.
+        let f: extern "C" fn() = unsafe { core::mem::transmute(slot as usize) };
+        f();
+    }
+}
+
 #[no_mangle]
 pub extern "C" fn dlopen(file: *const c_char, mode: c_int) -> *mut c_void {
-    let name = if file.is_null() {
+    __wasmdl_dlopen_from(file, mode, 0)
+}
+
+fn name_arg<'a>(file: *const c_char) -> Option<&'a [u8]> {
+    if file.is_null() {
         None
     } else {
-        match c_str(file) {
-            Some(s) => Some(s),
-            // A bad pointer is an error, not dlopen(NULL).
-            None => Some(&b"\xff"[..]),
-        }
-    };
-    dlfcn::open(name, mode) as *mut c_void
+        // A bad pointer is an error (invalid string), not dlopen(NULL).
+        Some(c_str(file).unwrap_or(b"\xff"))
+    }
+}
+
+fn caller_id(caller: u32) -> Option<u32> {
+    (caller != 0).then_some(caller)
+}
+
+/// `dlopen` on behalf of module `caller` (0: the program), whose RUNTIME_PATH
+/// is searched. Side modules' `dlopen` imports are bound to forwarders that
+/// call this.
+#[no_mangle]
+pub extern "C" fn __wasmdl_dlopen_from(file: *const c_char, mode: c_int, caller: u32) -> *mut c_void {
+    dlfcn::open(name_arg(file), mode, caller_id(caller)) as *mut c_void
 }
 
 #[no_mangle]
 pub extern "C" fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void {
+    __wasmdl_dlsym_from(handle, name, 0)
+}
+
+/// `dlsym` on behalf of module `caller` (0: the program), for RTLD_NEXT.
+#[no_mangle]
+pub extern "C" fn __wasmdl_dlsym_from(handle: *mut c_void, name: *const c_char, caller: u32) -> *mut c_void {
     let name = c_str(name).unwrap_or(b"\xff");
-    dlfcn::sym(handle as usize, name) as *mut c_void
+    dlfcn::sym(handle as usize, name, caller) as *mut c_void
 }
 
 #[no_mangle]
@@ -146,6 +180,53 @@ pub extern "C" fn dlerror() -> *mut c_char {
     }
 }
 
+/// `Dl_info` as wasm32 lays it out: four 32-bit pointers.
+#[repr(C)]
+pub struct DlInfo {
+    dli_fname: u32,
+    dli_fbase: u32,
+    dli_sname: u32,
+    dli_saddr: u32,
+}
+
+/// `dladdr`: non-zero and `*info` filled if `addr` is inside a loaded module.
+// A C entry point: `info` comes from C, and is bounds-checked against linear
+// memory before the one write through it.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+#[no_mangle]
+pub extern "C" fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int {
+    let Some(found) = dlfcn::addr(addr as usize as u32) else { return 0 };
+    let end = core::arch::wasm32::memory_size(0).saturating_mul(65536);
+    let at = info as usize;
+    if at == 0 || at.checked_add(core::mem::size_of::<DlInfo>()).is_none_or(|e| e > end) {
+        return 0;
+    }
+    let out = DlInfo { dli_fname: found.fname, dli_fbase: found.fbase, dli_sname: found.sname, dli_saddr: found.saddr };
+    // SAFETY: [info, info+16) was checked to lie inside linear memory, which
+    // is always writable; an unaligned pointer is handled by write_unaligned.
+    unsafe { core::ptr::write_unaligned(info, out) };
+    1
+}
+
+/// `atexit` of side module `caller` (bound through a forwarder).
+#[no_mangle]
+pub extern "C" fn __wasmdl_atexit_from(func: u32, caller: u32) -> c_int {
+    dlfcn::register_exit(caller, func, 0, false)
+}
+
+/// `__cxa_atexit` of side module `caller` (bound through a forwarder). The
+/// handler belongs to the module that registered it, whatever `dso` says.
+#[no_mangle]
+pub extern "C" fn __wasmdl_cxa_atexit_from(func: u32, arg: u32, _dso: u32, caller: u32) -> c_int {
+    dlfcn::register_exit(caller, func, arg, true)
+}
+
+/// Registered with the program's `atexit` at start-up: runs the exit
+/// handlers of libraries still loaded when the program exits.
+extern "C" fn run_exit_handlers() {
+    dlfcn::run_exit_handlers();
+}
+
 /// Called by the shim once (SPEC.md, "Starting a process"). Non-zero on failure,
 /// after writing the reason to stderr.
 #[no_mangle]
@@ -153,7 +234,15 @@ pub extern "C" fn __wasmdl_init(libdl_module: u32, libdl_instance: u32, main_mod
     use crate::host::{Host, WasmHost};
     let host = alloc::boxed::Box::new(WasmHost::new());
     match dlfcn::init(host, (libdl_module, libdl_instance), (main_module, main_instance)) {
-        Ok(()) => 0,
+        Ok(()) => {
+            if let Some(slot) = dlfcn::program_atexit_slot() {
+                // SAFETY: the slot holds the program's `atexit`, whose type
+                // was checked to be (i32) -> i32.
+                let atexit: extern "C" fn(u32) -> i32 = unsafe { core::mem::transmute(slot as usize) };
+                atexit(run_exit_handlers as extern "C" fn() as usize as u32);
+            }
+            0
+        }
         Err(e) => {
             let mut s = alloc::string::String::from("libdl: cannot start: ");
             e.write_message(None, &mut s);

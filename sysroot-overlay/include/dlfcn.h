@@ -18,6 +18,14 @@ extern "C" {
 #define RTLD_NEXT    ((void *)-1)
 #define RTLD_DEFAULT ((void *)0)
 
+typedef struct {
+	const char *dli_fname; /* path of the module containing the address */
+	void *dli_fbase;       /* its __memory_base */
+	const char *dli_sname; /* nearest symbol at or below the address, or NULL */
+	void *dli_saddr;       /* that symbol's address, or NULL */
+} Dl_info;
+
+int   dladdr(const void *, Dl_info *);
 int   dlclose(void *);
 char *dlerror(void);
 void *dlopen(const char *, int);
