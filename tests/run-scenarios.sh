@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Golden scenario tests: build each tests/scenarios/NAME (main.c -> main.wasm,
-# with extra link flags from its ldflags file; lib*.c -> lib*.so; files/*
-# copied; prepare.sh run), then run main.wasm on
+# with extra link flags from its ldflags file; lib*.c -> lib*.so, in the order
+# of its plugins file if there is one, each with extra flags from lib*.flags,
+# where @OUT@ is the build dir, so a plugin can link against another to NEED
+# it; files/* copied; prepare.sh run), then run main.wasm, with --env for each
+# line of its env file, on
 # every runner given, with the build dir preopened as /t, and compare stdout
 # with expected.out and the exit status with expected.status (default 0).
 #
@@ -29,21 +32,23 @@ for dir in "$here"/scenarios/*/; do
     build_log="$out/build.log"
     if ! {
         $CC -O2 -o "$out/main.wasm" "$dir/main.c" $PROGRAM_LDFLAGS $(cat "$dir/ldflags" 2>/dev/null) &&
-        for lib in "$dir"/lib*.c; do
-            [ -e "$lib" ] || continue
-            $CC -O2 $PLUGIN_FLAGS -o "$out/$(basename "$lib" .c).so" "$lib" || exit 1
+        if [ -f "$dir/plugins" ]; then libs=$(sed "s|^|$dir/|; s|\$|.c|" "$dir/plugins"); else libs=$(ls "$dir"/lib*.c 2>/dev/null); fi
+        for lib in $libs; do
+            flags=$(sed "s|@OUT@|$out|g" "${lib%.c}.flags" 2>/dev/null || true)
+            (cd "$out" && $CC -O2 $PLUGIN_FLAGS -o "$out/$(basename "$lib" .c).so" "$lib" $flags) || exit 1
         done &&
         { [ ! -d "$dir/files" ] || cp "$dir"/files/* "$out/"; } &&
-        { [ ! -x "$dir/prepare.sh" ] || SRC="$dir" CC="$CC" "$dir/prepare.sh" "$out"; }
+        { [ ! -x "$dir/prepare.sh" ] || SRC="$dir" CC="$CC" PLUGIN_FLAGS="$PLUGIN_FLAGS" "$dir/prepare.sh" "$out"; }
     } > "$build_log" 2>&1; then
         echo "FAIL $name (build)"; sed 's/^/    /' "$build_log"
         fail=$((fail + 1)); failed+=("$name(build)"); continue
     fi
     want_status=$(cat "$dir/expected.status" 2>/dev/null || echo 0)
     args=$(cat "$dir/args" 2>/dev/null || true)
+    envs=$(sed 's/^/--env /' "$dir/env" 2>/dev/null || true)
     for r in "${runners[@]}"; do
         rname=${r%%=*}; rcmd=${r#*=}
-        (cd "$out" && $rcmd --dir "$out::/t" main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
+        (cd "$out" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?
         if diff -u "$dir/expected.out" "$out/$rname.out" > "$out/$rname.diff" && [ "$status" = "$want_status" ]; then
             echo "ok   $name [$rname]"

@@ -6,11 +6,14 @@
 //!   module importing one of them is bound to a generated function that calls
 //!   libdl's `__wasmdl_*_from` export with the caller's id appended, so the
 //!   call stays wasm-to-wasm.
-//! * The stub a weak undefined function import is bound to. Code tests
-//!   the symbol's GOT.func cell (0) before calling, so the stub is never called
-//!   by correct code; if it is, it traps (`unreachable`), as a call through a
-//!   null function pointer would. One stub instance per signature, kept for the
-//!   life of the process.
+//! * Indirect trampolines: what a weak undefined function import is bound to.
+//!   The trampoline calls through a table slot that stays null (a call traps,
+//!   as a call through a null function pointer would) until a library that
+//!   defines the symbol joins the global scope; libdl then fills the slot, and
+//!   the symbol's GOT cells, so the binding happens late, without a round trip
+//!   through the host on any call.
+//! * A trapping stub (`unreachable`), kept for signatures a trampoline cannot
+//!   express.
 
 use alloc::vec::Vec;
 
@@ -59,6 +62,61 @@ pub fn trap_stub_module(sig: &Sig) -> Option<Vec<u8>> {
     section(&mut out, 7, &[1, 1, b'f', 0x00, 0]);
     section(&mut out, 10, &[1, 3, 0, 0x00, 0x0b]);
     Some(out)
+}
+
+/// A module importing the process table and exporting `f: sig` that
+/// forwards its arguments with `call_indirect` through table slot `slot`.
+pub fn trampoline_module(sig: &Sig, slot: u32) -> Option<Vec<u8>> {
+    if !sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) || sig.params.len() > 1000 {
+        return None;
+    }
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    let mut ty = Vec::new();
+    leb(&mut ty, 1);
+    ty.push(0x60);
+    leb(&mut ty, sig.params.len() as u32);
+    ty.extend_from_slice(&sig.params);
+    leb(&mut ty, sig.results.len() as u32);
+    ty.extend_from_slice(&sig.results);
+    section(&mut out, 1, &ty);
+    let mut imp = Vec::new();
+    leb(&mut imp, 1);
+    for s in ["env", "__indirect_function_table"] {
+        leb(&mut imp, s.len() as u32);
+        imp.extend_from_slice(s.as_bytes());
+    }
+    imp.extend_from_slice(&[0x01, 0x70, 0x00, 0x00]); // table funcref, min 0
+    section(&mut out, 2, &imp);
+    section(&mut out, 3, &[1, 0]);
+    section(&mut out, 7, &[1, 1, b'f', 0x00, 0]);
+    let mut body = alloc::vec![0u8];
+    for i in 0..sig.params.len() as u32 {
+        body.push(0x20);
+        leb(&mut body, i);
+    }
+    body.push(0x41);
+    sleb(&mut body, slot as i32);
+    body.extend_from_slice(&[0x11, 0x00, 0x00, 0x0b]); // call_indirect type 0 table 0; end
+    let mut code = Vec::new();
+    leb(&mut code, 1);
+    leb(&mut code, body.len() as u32);
+    code.extend_from_slice(&body);
+    section(&mut out, 10, &code);
+    Some(out)
+}
+
+/// Instantiates a trampoline through `slot`; its export 0 is the function.
+pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle> {
+    let bytes = trampoline_module(sig, slot).ok_or(Error::Limit {
+        what: "value type code in a weak import's signature",
+        value: 0,
+        limit: 0,
+    })?;
+    let module = l.host.compile(&bytes)?;
+    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_TABLE, 0, 0)];
+    let instance = l.host.instantiate(module, &imports);
+    l.host.module_free(module);
+    instance
 }
 
 /// A module importing `l.f: (sig.params..., i32) -> sig.results` and
@@ -149,6 +207,14 @@ pub fn trap_stub(l: &mut Loader, sig: &Sig) -> Result<InstanceHandle> {
 mod tests {
     use super::*;
     use crate::parse::{parse, Expect, ExportKind};
+
+    #[test]
+    fn trampoline_parses_back() {
+        let sig = Sig { params: alloc::vec![0x7e, 0x7d], results: alloc::vec![0x7c] };
+        let m = parse(&trampoline_module(&sig, 300).unwrap(), Expect::Program).unwrap();
+        assert_eq!(m.imports[0].kind, crate::parse::ImportKind::Table);
+        assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
+    }
 
     #[test]
     fn forwarder_parses_back() {

@@ -69,6 +69,10 @@ pub trait Host {
     fn getenv(&mut self, name: &str) -> Option<String>;
     /// Writes to the process's stderr (LD_DEBUG, fatal messages).
     fn stderr(&mut self, text: &str);
+    /// The program's name, `argv[0]`, for `dladdr` and messages.
+    fn program_name(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Maps a host error code to an `Error`, fetching the host's message.
@@ -124,6 +128,8 @@ mod wasm {
         fn fd_close(fd: u32) -> u16;
         fn environ_sizes_get(out_count: *mut u32, out_size: *mut u32) -> u16;
         fn environ_get(environ: *mut *mut u8, buf: *mut u8) -> u16;
+        fn args_sizes_get(out_count: *mut u32, out_size: *mut u32) -> u16;
+        fn args_get(argv: *mut *mut u8, buf: *mut u8) -> u16;
     }
 
     /// The real host. Zero-sized: all state lives on the other side.
@@ -343,6 +349,22 @@ mod wasm {
                 let (k, v) = kv.split_once('=')?;
                 (k == name).then(|| String::from(v))
             })
+        }
+
+        fn program_name(&mut self) -> Option<String> {
+            let (mut count, mut size) = (0u32, 0u32);
+            // SAFETY: two live u32 outputs.
+            if unsafe { args_sizes_get(&mut count, &mut size) } != 0 || count == 0 {
+                return None;
+            }
+            let mut ptrs: Vec<*mut u8> = alloc::vec![core::ptr::null_mut(); count as usize];
+            let mut buf = alloc::vec![0u8; size as usize];
+            // SAFETY: both buffers have the sizes the host reported.
+            if unsafe { args_get(ptrs.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
+                return None;
+            }
+            let first = buf.split(|b| *b == 0).next()?;
+            Some(String::from_utf8_lossy(first).into_owned())
         }
 
         fn stderr(&mut self, text: &str) {

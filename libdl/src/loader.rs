@@ -51,8 +51,14 @@ pub struct Loaded {
     /// For a library opened by `dlopen`: itself and its dependencies in
     /// breadth-first order, the scope `dlsym(handle)` searches.
     pub local_scope: Vec<ModId>,
-    /// Generated helper instances bound to its imports (forwarders).
+    /// Generated helper instances bound to its imports (forwarders,
+    /// trampolines).
     pub helpers: Vec<InstanceHandle>,
+    /// Weak undefined functions it imports through a trampoline: the symbol
+    /// and the table slot the trampoline calls through (owned by this module).
+    pub weak_slots: Vec<(String, u32)>,
+    /// Those slots once bound late (released when this module unloads).
+    pub bound_slots: Vec<u32>,
     /// The path, NUL-terminated, for `dladdr`'s `dli_fname`.
     pub path_c: Vec<u8>,
     /// NUL-terminated export names handed out by `dladdr`, by export index.
@@ -62,6 +68,9 @@ pub struct Loaded {
     pub exit_handlers: Vec<(u32, u32, bool)>,
     /// Whether its instance exists yet (false while being bound).
     pub instantiated: bool,
+    /// When it was initialised, in the process's order; destructors run in
+    /// the reverse of this order.
+    pub init_seq: u64,
 }
 
 impl Loaded {
@@ -153,6 +162,8 @@ pub struct Loader {
     pub func_slots: HashMap<(ModId, u32), u32>,
     /// Canonical slots libdl allocated itself (as opposed to element-segment slots).
     pub owned_slots: HashMap<(ModId, u32), u32>,
+    /// Counter behind `Loaded::init_seq`.
+    pub init_counter: u64,
     /// Generated stubs for weak undefined functions, by signature.
     pub stubs: HashMap<Sig, InstanceHandle>,
     pub trace: Trace,
@@ -166,6 +177,7 @@ impl Loader {
         program: (ModuleHandle, InstanceHandle),
     ) -> Result<Loader> {
         let trace = Trace::from_env(host.getenv("LD_DEBUG").as_deref());
+        let program_name = host.program_name().unwrap_or_else(|| String::from("main program"));
         let table_size = host.table_grow(0)?;
         let mut l = Loader {
             host,
@@ -178,13 +190,14 @@ impl Loader {
             got: HashMap::new(),
             func_slots: HashMap::new(),
             owned_slots: HashMap::new(),
+            init_counter: 0,
             stubs: HashMap::new(),
             trace,
         };
         if l.trace.enabled(crate::trace::DEBUG_HELP) {
             l.host.stderr(crate::trace::HELP);
         }
-        l.program = l.register_preloaded(String::from("main program"), Kind::Program, program)?;
+        l.program = l.register_preloaded(program_name, Kind::Program, program)?;
         l.libdl = l.register_preloaded(String::from("libdl.so"), Kind::Libdl, libdl)?;
         l.global_scope.push(l.program);
         l.global_scope.push(l.libdl);
@@ -280,13 +293,82 @@ impl Loader {
         }
     }
 
-    /// RTLD_GLOBAL: the library and its dependencies join the global scope.
+    /// RTLD_GLOBAL: the library and its dependencies join the global scope,
+    /// and weak undefined symbols other modules wait for may now be defined.
     fn make_global(&mut self, scope: &[ModId]) {
+        let mut added = false;
         for id in scope {
             if !self.global_scope.contains(id) {
                 self.global_scope.push(*id);
+                added = true;
             }
         }
+        if added {
+            self.bind_late_weak();
+        }
+    }
+
+    /// Binds weak undefined symbols that the global scope now defines: the
+    /// trampolines' slots get the function, and the shared GOT cells waiting
+    /// on the name (`Target::Missing`) get its address. Best effort: a
+    /// symbol whose definition has the wrong kind or signature stays unbound.
+    fn bind_late_weak(&mut self) {
+        let scope = self.global_scope.clone();
+        let waiting: Vec<(ModId, String, u32)> = self
+            .modules
+            .iter()
+            .flat_map(|m| m.weak_slots.iter().map(move |(n, s)| (m.id, n.clone(), *s)))
+            .collect();
+        for (importer, name, slot) in waiting {
+            let Some(def) = self.lookup(&scope, &name) else { continue };
+            if def.kind != ExportKind::Func || def.module == importer {
+                continue;
+            }
+            let want = self.import_sig(importer, &name);
+            let have = self.get(def.module).and_then(|p| {
+                let f = p.info.exports.get(def.export as usize)?.index;
+                p.info.func_sig(f).cloned()
+            });
+            if want.is_none() || want != have {
+                continue;
+            }
+            let Some(provider) = self.get(def.module).map(|p| p.instance) else { continue };
+            if self.host.export_to_table(provider, def.export, slot).is_ok() {
+                if let Some(m) = self.get_mut(importer) {
+                    m.weak_slots.retain(|(n, s)| !(*n == name && *s == slot));
+                    // The slot now belongs to the binding, not the importer's
+                    // free list: it is released with the importer's helpers.
+                    m.bound_slots.push(slot);
+                }
+                self.trace_binding(format_args!("{name} -> late binding to slot {slot}"));
+            }
+        }
+        let missing: Vec<(GotKey, GlobalHandle)> = self
+            .got
+            .iter()
+            .filter(|(k, _)| matches!(k.target, Target::Missing(_)))
+            .map(|(k, c)| (k.clone(), c.global))
+            .collect();
+        for (key, global) in missing {
+            let Target::Missing(name) = &key.target else { continue };
+            let Some(def) = self.lookup(&scope, name) else { continue };
+            let kind_ok = (def.kind == ExportKind::Func) == key.func;
+            if !kind_ok {
+                continue;
+            }
+            if let Ok(addr) = self.address_of(def, None) {
+                let _ = self.host.global_set_i32(global, addr);
+            }
+        }
+    }
+
+    /// The signature a module imports `env.name` with.
+    fn import_sig(&self, id: ModId, name: &str) -> Option<Sig> {
+        let m = self.get(id)?;
+        m.info.imports.iter().find_map(|i| match i.kind {
+            parse::ImportKind::Func { ty } if i.module == "env" && i.name == name => m.info.type_sig(ty).cloned(),
+            _ => None,
+        })
     }
 
     /// Loads `name` and its dependency tree.
@@ -345,6 +427,11 @@ impl Loader {
             }
             if let Some(slot) = self.init_slot(*id, txn)? {
                 init_slots.push(slot);
+            }
+            self.init_counter += 1;
+            let seq = self.init_counter;
+            if let Some(m) = self.get_mut(*id) {
+                m.init_seq = seq;
             }
         }
 
@@ -459,6 +546,10 @@ impl Loader {
             for h in &m.helpers {
                 self.host.instance_free(*h);
             }
+            for (_, slot) in &m.weak_slots {
+                self.host.table_clear(*slot, 1);
+                self.table.free(*slot, 1);
+            }
             place::unplace(&mut *self.host, &mut self.table, &m.place);
             self.host.module_free(m.module);
         }
@@ -500,6 +591,9 @@ impl Loader {
         }
         let mut dying = Vec::new();
         self.drop_ref(id, &mut dying);
+        // Finalise in the reverse of the order of initialisation, as glibc
+        // does: a library before what it depends on.
+        dying.sort_by_key(|id| core::cmp::Reverse(self.get(*id).map_or(0, |m| m.init_seq)));
         Ok(dying
             .into_iter()
             .map(|id| {
@@ -529,7 +623,9 @@ impl Loader {
     /// first, each module's newest first.
     pub fn take_all_exit_handlers(&mut self) -> ExitCalls {
         let mut calls = Vec::new();
-        for m in self.modules.iter_mut().rev() {
+        let mut order: Vec<&mut Loaded> = self.modules.iter_mut().collect();
+        order.sort_by_key(|m| core::cmp::Reverse(m.init_seq));
+        for m in order {
             calls.extend(core::mem::take(&mut m.exit_handlers).into_iter().rev());
         }
         calls
@@ -574,6 +670,10 @@ impl Loader {
         self.host.instance_free(m.instance);
         for h in &m.helpers {
             self.host.instance_free(*h);
+        }
+        for slot in m.weak_slots.iter().map(|(_, s)| *s).chain(m.bound_slots.iter().copied()) {
+            self.host.table_clear(slot, 1);
+            self.table.free(slot, 1);
         }
         place::unplace(&mut *self.host, &mut self.table, &m.place);
         self.host.module_free(m.module);
@@ -684,10 +784,13 @@ impl Loaded {
             deps: Vec::new(),
             local_scope: Vec::new(),
             helpers: Vec::new(),
+            weak_slots: Vec::new(),
+            bound_slots: Vec::new(),
             path_c: path_c(&path),
             names_c: HashMap::new(),
             exit_handlers: Vec::new(),
             instantiated: false,
+            init_seq: 0,
         }
     }
 }

@@ -226,8 +226,21 @@ impl Loader {
                 return Err(Error::UnsupportedImport { module: String::from("env"), name: String::from(sym) });
             }
             if weak {
-                let instance = codegen::trap_stub(self, &want)?;
-                self.trace_binding(format_args!("{sym} -> (weak, undefined: trapping stub)"));
+                // A trampoline through a slot of the importer's own, filled if
+                // a library defining the symbol joins the global scope later.
+                let slot = self.table.alloc(1, 0, &mut |d| self.host.table_grow(d))?;
+                let instance = match codegen::trampoline(self, &want, slot) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        self.table.free(slot, 1);
+                        return Err(e);
+                    }
+                };
+                if let Some(m) = self.get_mut(id) {
+                    m.helpers.push(instance);
+                    m.weak_slots.push((String::from(sym), slot));
+                }
+                self.trace_binding(format_args!("{sym} -> (weak, undefined: slot {slot}, bound later)"));
                 return Ok(ImportDesc::new(IMPORT_EXPORT, instance, 0));
             }
             return Err(Error::UndefinedSymbol { symbol: String::from(sym) });

@@ -27,9 +27,9 @@
 //!   before its store dies, so a freed instance's own state (its globals, any
 //!   memory or table it defined; side modules normally define neither) stays
 //!   allocated until the process ends. The same holds for `global_free`.
-//! * A store admits at most 10,000 instances (wasmtime's default
-//!   [`StoreLimits`]); a program that loads more side modules than that over
-//!   its lifetime gets `ERR_INSTANTIATE` from `instance_new`.
+//! * A store admits at most [`MAX_INSTANCES`] instances over its life (wasmtime's
+//!   default is 10,000, too few for a program that opens and closes
+//!   libraries in a loop); past that, `instance_new` gives `ERR_INSTANTIATE`.
 //! * The process table is capped at [`MAX_TABLE_ELEMENTS`] entries, so that a
 //!   hostile `table_grow` gets `ERR_NOMEM` instead of exhausting host memory.
 
@@ -92,6 +92,10 @@ pub const EXIT_TRAP: i32 = 134;
 
 /// Default size of the stack that libdl and side modules run on.
 pub const DEFAULT_STACK_SIZE: u32 = 1 << 20;
+
+/// Instances a process may create over its life (each `dlopen` of a new
+/// library makes one, plus small generated helpers).
+pub const MAX_INSTANCES: usize = 1_000_000;
 
 /// The largest the process table may grow (entries). Far above what real
 /// programs use; it turns a hostile `table_grow` into `ERR_NOMEM`.
@@ -805,6 +809,7 @@ impl Process {
             wasi,
             limits: StoreLimitsBuilder::new()
                 .table_elements(MAX_TABLE_ELEMENTS)
+                .instances(MAX_INSTANCES)
                 .build(),
             linker: None,
             shared: None,

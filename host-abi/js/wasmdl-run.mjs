@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// wasmdl-run for Node: runs a WASI preview 1 program with libdl.so, with the
+// command line and exit statuses of the wasmtime runner
+// (host-abi/wasmtime/src/main.rs):
+//
+//   node host-abi/js/wasmdl-run.mjs [--dir HOST[::GUEST]]... [--env NAME=VALUE]...
+//        [--libdl PATH] [--stack-size BYTES] program.wasm [args...]
+//
+// Exit status: the program's own (`proc_exit(n)` gives n, returning from
+// `_start` gives 0); 134 after a trap; 127 if the process cannot be started;
+// 2 for a usage error.
+
+import fs from 'node:fs';
+import { runProcess, ProcessFailure, DEFAULT_STACK_SIZE, EXIT_FATAL } from './wasmdl.mjs';
+
+const USAGE =
+  'usage: wasmdl-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] program.wasm [args...]';
+
+/**
+ * Parses the command line like the wasmtime runner: options come first, the
+ * first other argument is the program, and everything after it belongs to
+ * the program. Returns null for --help; throws a message for a usage error.
+ */
+function parseArgs(argv) {
+  const args = [...argv];
+  const config = { dirs: [], env: [], libdl: null, stackSize: DEFAULT_STACK_SIZE };
+  for (;;) {
+    const arg = args.shift();
+    if (arg === undefined) throw 'no program given';
+    // Accept both `--opt VALUE` and `--opt=VALUE`.
+    const eq = arg.indexOf('=');
+    const [opt, inline] = arg.startsWith('--') && eq >= 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args.shift();
+      if (v === undefined) throw `${opt} needs a value`;
+      return v;
+    };
+    if (opt === '--dir') {
+      const v = value();
+      const sep = v.indexOf('::');
+      config.dirs.push(sep >= 0 ? [v.slice(0, sep), v.slice(sep + 2)] : [v, v]);
+    } else if (opt === '--env') {
+      const v = value();
+      const sep = v.indexOf('=');
+      if (sep < 0) throw `--env ${v}: expected NAME=VALUE`;
+      config.env.push([v.slice(0, sep), v.slice(sep + 1)]);
+    } else if (opt === '--libdl') {
+      config.libdl = value();
+    } else if (opt === '--stack-size') {
+      const v = value();
+      if (!/^\+?[0-9]+$/.test(v) || Number(v) > 0xffffffff) throw `--stack-size ${v}: expected a number of bytes`;
+      config.stackSize = Number(v);
+    } else if (opt === '-h' || opt === '--help') {
+      return null;
+    } else if (opt === '--') {
+      config.program = args.shift();
+      if (config.program === undefined) throw 'no program given';
+      break;
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw `unknown option ${arg}`;
+    } else {
+      config.program = arg;
+      break;
+    }
+  }
+  config.libdl ??= process.env.WASMDL_LIBDL || null;
+  if (config.libdl === null) throw 'no libdl.so: give --libdl PATH or set WASMDL_LIBDL';
+  config.args = args;
+  return config;
+}
+
+async function main() {
+  let config;
+  try {
+    config = parseArgs(process.argv.slice(2));
+  } catch (message) {
+    process.stderr.write(`wasmdl-run: ${message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (config === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const fatal = (message) => {
+    process.stderr.write(`wasmdl-run: ${message}\n`);
+    return EXIT_FATAL;
+  };
+
+  let libdl;
+  let program;
+  try {
+    libdl = fs.readFileSync(config.libdl);
+  } catch (e) {
+    return fatal(`cannot read ${config.libdl}: ${e.message}`);
+  }
+  try {
+    program = fs.readFileSync(config.program);
+  } catch (e) {
+    return fatal(`cannot read ${config.program}: ${e.message}`);
+  }
+  const preopens = {};
+  for (const [hostPath, guestPath] of config.dirs) {
+    try {
+      if (!fs.statSync(hostPath).isDirectory()) throw new Error('not a directory');
+    } catch (e) {
+      return fatal(`cannot open directory ${hostPath}: ${e.message}`);
+    }
+    preopens[guestPath] = hostPath;
+  }
+
+  // node:wasi prints an ExperimentalWarning when loaded; keep stderr the
+  // program's own. The listeners must go before the module is imported.
+  process.removeAllListeners('warning');
+  const { WASI } = await import('node:wasi');
+  const wasi = new WASI({
+    version: 'preview1',
+    args: [config.program, ...config.args],
+    env: Object.fromEntries(config.env),
+    preopens,
+    // `proc_exit(n)` makes `start` return n instead of ending node at once.
+    returnOnExit: true,
+  });
+
+  try {
+    const status = runProcess({
+      libdl,
+      program,
+      wasi,
+      stackSize: config.stackSize,
+      libdlName: config.libdl,
+      programName: config.program,
+    });
+    return status;
+  } catch (e) {
+    if (!(e instanceof ProcessFailure)) throw e;
+    const cause = e.cause?.stack && e.kind === 'trap' ? `\n\nCaused by:\n${e.cause.stack}` : '';
+    process.stderr.write(`wasmdl-run: ${e.message}${cause}\n`);
+    return e.exitCode;
+  }
+}
+
+// Like a native process, only the low 8 bits of the status survive.
+process.exitCode = (await main()) & 0xff;

@@ -1,0 +1,20 @@
+# Real third-party programs on the loader: SQLite's shell loading SQLite's
+# own loadable extensions, and Lua 5.4 loading LPeg, all built at test time
+# from Debian bookworm source packages (tests/real/run.sh says how).
+# Included from the top Makefile; uses its CC_WASM, PROGRAM_LDFLAGS,
+# PLUGIN_FLAGS, RUNNER, LIBDL_SO, BUILD, TC and SYSROOT_T.
+#
+#   make real-programs                       both programs
+#   make real-programs REAL_PROGRAMS=lua     one of them (sqlite, lua)
+#
+# Sources are cached in $(TC)/real-src (kept by `make clean`), builds in
+# $(BUILD)/real with stamp files: a second run only runs the programs.
+
+REAL_PROGRAMS ?= sqlite lua
+
+.PHONY: real-programs
+real-programs: $(RUNNER) sysroot
+	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
+	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
+	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" \
+	    tests/real/run.sh $(REAL_PROGRAMS)

@@ -1,0 +1,2 @@
+int needs_missing(void);
+int broken(void) { return needs_missing(); }

@@ -1,0 +1,1 @@
+int stays(void) { return 5; }

@@ -1,0 +1,1 @@
+int provided(void) { return 42; }

@@ -1,0 +1,2 @@
+int provided(void);
+int use_provided(void) { return provided() + 1; }
