@@ -102,10 +102,16 @@ impl Loader {
             };
             return Some(AddrInfo { fname, fbase, sname, saddr });
         }
-        // The program's static data: below its __heap_base.
+        // The program's static data, [__global_base, __data_end) as wasm-ld
+        // exports them (else up to __heap_base). Table indices, which are
+        // small, never reach here unless libdl knows no owner for them.
         let program = self.program;
-        let heap_base = self.export_value(program, "__heap_base")?;
-        if addr < heap_base {
+        let start = self.export_value(program, "__global_base").unwrap_or(1024);
+        let end = match self.export_value(program, "__data_end") {
+            Some(e) => e,
+            None => self.export_value(program, "__heap_base")?,
+        };
+        if addr >= start && addr < end {
             return self.data_symbol(program, addr);
         }
         None

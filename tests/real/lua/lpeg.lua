@@ -2,7 +2,7 @@
 -- package.cpath (from LUA_CPATH) and Lua's dlopen loader.
 print("cpath: " .. package.cpath)
 local lpeg = require "lpeg"
-print("lpeg " .. lpeg.version() .. ", loaded from " .. select(2, package.searchpath("lpeg", package.cpath)))
+print("lpeg " .. lpeg.version() .. ", loaded from " .. package.searchpath("lpeg", package.cpath))
 local P, R, S, C, Ct, Cp, V = lpeg.P, lpeg.R, lpeg.S, lpeg.C, lpeg.Ct, lpeg.Cp, lpeg.V
 
 -- A comma-separated list of numbers, summed.
