@@ -12,7 +12,9 @@ BUILD   := $(ROOT)/build
 TOOLCHAIN_STAMP := $(TC)/.complete
 
 # Written by the toolchain installer: CLANG, WASI_SYSROOT, WASI_SYSROOT_PIC, ...
--include $(TC)/env.mk
+# It is a target (below): on a fresh machine make runs the installer first,
+# then restarts with the variables defined.
+include $(TC)/env.mk
 
 CARGO_NIGHTLY ?= cargo +nightly
 TARGET        := wasm32-wasip1
@@ -43,8 +45,9 @@ BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
 all: libdl runner sysroot
 
 toolchain: $(TOOLCHAIN_STAMP)
-$(TOOLCHAIN_STAMP): sysroot-overlay/toolchain/install.sh
+$(TOOLCHAIN_STAMP) $(TC)/env.mk: sysroot-overlay/toolchain/install.sh
 	sysroot-overlay/toolchain/install.sh
+	@touch $(TC)/env.mk $(TOOLCHAIN_STAMP)
 
 # ---- libdl.so -------------------------------------------------------------
 LIBDL_SRC := $(wildcard libdl/src/*.rs) libdl/Cargo.toml Cargo.toml
