@@ -6,7 +6,8 @@
 #           extensions from ext/misc with .load
 #   lua     the Lua 5.4 interpreter (bookworm's lua5.4) with its dlopen C
 #           module loader, and LPeg (bookworm's lua-lpeg) built as the C
-#           module lpeg.so, found through package.cpath
+#           module lpeg.so, found through package.cpath: a script of ours
+#           and LPeg's own test suite (its test.lua)
 #
 # Sources are fetched with `apt-get source --download-only` through a private
 # apt configuration (the machine's apt sources are not touched) into
@@ -116,6 +117,8 @@ unpack() {
     dsc=$(fetch "$pkg") || exit 1
     if fresh "$dest/.unpacked" "$(basename "$dsc")"; then return; fi
     rm -rf "$dest" && mkdir -p "$(dirname "$dest")"
+    # --no-check: apt-get already checked the files against the signed
+    # Sources index; dpkg-source would only warn about the .dsc signature.
     logged "$LOGS/unpack-$pkg.log" dpkg-source --no-check -x "$dsc" "$dest" || die "dpkg-source -x $dsc failed"
     basename "$dsc" >"$dest/.unpacked"
     say "unpacked $(basename "$dsc" .dsc)"
@@ -345,12 +348,17 @@ for p in "${programs[@]}"; do
         sq=($RUNNER --env HOME=/nonexistent --dir "$d/ext::/ext" --dir "$here/sqlite::/data"
             sqlite3.wasm -batch -bail :memory:)
         run_case sqlite-extensions "$here/sqlite/extensions.sql" "$d" -- "${sq[@]}"
+        run_case sqlite-reload "$here/sqlite/reload.sql" "$d" -- "${sq[@]}"
         run_case sqlite-missing-extension "$here/sqlite/missing-extension.sql" "$d" -- "${sq[@]}"
         ;;
     lua)
         d=$REAL/lua
         run_case lua-lpeg /dev/null "$d" -- $RUNNER --env 'LUA_CPATH=/mods/?.so' --env 'LUA_PATH=/mods/?.lua' \
             --dir "$d/mods::/mods" --dir "$here/lua::/t" lua.wasm /t/lpeg.lua
+        # LPeg's own test suite (test.lua in its source package; it tests
+        # re.lua too), run from the unpacked source.
+        run_case lua-lpeg-testsuite /dev/null "$d" -- $RUNNER --env 'LUA_CPATH=/mods/?.so' --env 'LUA_PATH=/mods/?.lua' \
+            --dir "$d/mods::/mods" --dir "$d/lpeg-src::/src" lua.wasm /src/test.lua
         ;;
     esac
 done
