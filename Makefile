@@ -96,7 +96,7 @@ demo: $(RUNNER) sysroot
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
 
 # ---- tests ----------------------------------------------------------------
-test: lint unit-test shim-test scenarios demo-test
+test: lint unit-test shim-test scenarios demo-test real-programs
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)
@@ -120,3 +120,7 @@ demo-test: demo
 
 clean:
 	rm -rf $(BUILD) target
+
+# Real third-party programs (SQLite with its extensions, Lua with LPeg),
+# built from Debian source packages at test time.
+include tests/real/real.mk

@@ -90,6 +90,11 @@ impl Loader {
                     self.bind_func(id, scope, sym, ty, weak)?
                 }
                 ("wasi_snapshot_preview1", _, ImportKind::Func { .. }) => ImportDesc::new(IMPORT_HOST, 0, 0),
+                // Exception tags (`__c_longjmp` for setjmp/longjmp,
+                // `__cpp_exception`) must be one tag per process, so that an
+                // exception thrown in one module is caught in another: bind
+                // to the definition in scope (normally the program's).
+                ("env", sym, ImportKind::Tag) => self.bind_tag(id, scope, sym)?,
                 _ => {
                     return Err(Error::UnsupportedImport {
                         module: imp.module.clone(),
@@ -100,6 +105,20 @@ impl Loader {
             plan.imports.push(desc);
         }
         Ok(plan)
+    }
+
+    fn bind_tag(&mut self, id: ModId, scope: &[ModId], sym: &str) -> Result<ImportDesc> {
+        for m in scope.iter().filter(|m| **m != id) {
+            let Some(provider) = self.get(*m) else { continue };
+            let Some(&export) = provider.exports.get(sym) else { continue };
+            if provider.info.exports.get(export as usize).is_some_and(|e| e.kind == ExportKind::Tag) {
+                self.require_instantiated(*m, sym)?;
+                let instance = self.get(*m).map(|p| p.instance).unwrap_or(0);
+                self.trace_binding(format_args!("tag {sym}"));
+                return Ok(ImportDesc::new(IMPORT_EXPORT, instance, export));
+            }
+        }
+        Err(Error::UndefinedSymbol { symbol: String::from(sym) })
     }
 
     /// `dlsym`, `dlopen`, `atexit` and `__cxa_atexit` imported by a side
@@ -197,9 +216,11 @@ impl Loader {
                 fixups.push(Fixup::DataCell { cell: g, export: e });
             }
         }
+        let own = matches!(target, Target::Def(m, _) if m == id && !func);
         self.trace_binding(format_args!(
-            "{} {sym} -> {value:#x}",
-            if func { "GOT.func" } else { "GOT.mem" }
+            "{} {sym} -> {}",
+            if func { "GOT.func" } else { "GOT.mem" },
+            if own { alloc::format!("own definition (set after instantiation)") } else { alloc::format!("{value:#x}") }
         ));
         self.got.insert(key.clone(), GotCell { global: g, users: 1 });
         txn.cells.push(key.clone());

@@ -572,6 +572,16 @@ fn check_import_type(store: impl AsContext, import: &ImportType<'_>, ext: &Exter
         (ExternType::Memory(_), Extern::Memory(_)) | (ExternType::Table(_), Extern::Table(_)) => {
             Ok(())
         }
+        // Exception tags (setjmp/longjmp's __c_longjmp, C++'s
+        // __cpp_exception) are shared between modules; their signatures must match.
+        (ExternType::Tag(want), Extern::Tag(t)) => {
+            let have = t.ty(&store);
+            if have.ty().matches(want.ty()) {
+                Ok(())
+            } else {
+                fail(ERR_LINK, format!("tag type {} does not match the import's {}", have.ty(), want.ty()))
+            }
+        }
         (want, have) => fail(
             ERR_LINK,
             format!(

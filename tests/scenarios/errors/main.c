@@ -22,6 +22,10 @@ int main(void) {
     try_open("/t/libundef.so", RTLD_NOW);
     try_open("/t/libsig.so", RTLD_NOW);
     try_open("/t", RTLD_NOW);
+    try_open("/t/hugemem.so", RTLD_NOW);
+    try_open("/t/hugetable.so", RTLD_NOW);
+    try_open("/t/tagimport.so", RTLD_NOW);
+    try_open("/t/foreign.so", RTLD_NOW);
     try_open("/t/libok.so", RTLD_NOW | RTLD_LAZY);
     try_open("/t/libok.so", 0);
     try_open("/t/libok.so", RTLD_NOW | RTLD_LOCAL | RTLD_GLOBAL);

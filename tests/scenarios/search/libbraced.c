@@ -1,0 +1,2 @@
+int other(void);
+int braced(void) { return other(); }

@@ -1,0 +1,1 @@
+int fromlp(void) { return 3; }

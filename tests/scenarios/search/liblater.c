@@ -1,0 +1,1 @@
+int later(void) { return 1; }
