@@ -48,9 +48,17 @@ for dir in "$here"/scenarios/*/; do
     envs=$(sed 's/^/--env /' "$dir/env" 2>/dev/null || true)
     for r in "${runners[@]}"; do
         rname=${r%%=*}; rcmd=${r#*=}
+        : > "$out/$rname.diff"
         (cd "$out" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?
-        if diff -u "$dir/expected.out" "$out/$rname.out" > "$out/$rname.diff" && [ "$status" = "$want_status" ]; then
+        # stderr is compared too when the scenario has expected.err (after
+        # its err.sed filter, for addresses and timings).
+        err_ok=1
+        if [ -f "$dir/expected.err" ]; then
+            sed -E -f "${dir}err.sed" "$out/$rname.err" > "$out/$rname.err.filtered" 2>/dev/null || cp "$out/$rname.err" "$out/$rname.err.filtered"
+            diff -u "$dir/expected.err" "$out/$rname.err.filtered" >> "$out/$rname.diff" || err_ok=0
+        fi
+        if diff -u "$dir/expected.out" "$out/$rname.out" >> "$out/$rname.diff" && [ "$err_ok" = 1 ] && [ "$status" = "$want_status" ]; then
             echo "ok   $name [$rname]"
             pass=$((pass + 1))
         else

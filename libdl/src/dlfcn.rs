@@ -140,7 +140,7 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
                     scope
                 }
             };
-            let def = l.lookup(&scope, name).ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
+            let def = l.lookup_traced(&scope, name).ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
             l.address_of(def, None)
         })
     })();

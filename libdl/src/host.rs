@@ -73,6 +73,11 @@ pub trait Host {
     fn program_name(&mut self) -> Option<String> {
         None
     }
+    /// A monotonic clock in nanoseconds, for `LD_DEBUG=statistics` (only read
+    /// when statistics are on).
+    fn now_ns(&mut self) -> u64 {
+        0
+    }
 }
 
 /// Maps a host error code to an `Error`, fetching the host's message.
@@ -130,6 +135,7 @@ mod wasm {
         fn environ_get(environ: *mut *mut u8, buf: *mut u8) -> u16;
         fn args_sizes_get(out_count: *mut u32, out_size: *mut u32) -> u16;
         fn args_get(argv: *mut *mut u8, buf: *mut u8) -> u16;
+        fn clock_time_get(id: u32, precision: u64, out: *mut u64) -> u16;
     }
 
     /// The real host. Zero-sized: all state lives on the other side.
@@ -349,6 +355,15 @@ mod wasm {
                 let (k, v) = kv.split_once('=')?;
                 (k == name).then(|| String::from(v))
             })
+        }
+
+        fn now_ns(&mut self) -> u64 {
+            let mut t = 0u64;
+            // SAFETY: t is a live u64; clock 1 is the monotonic clock.
+            if unsafe { clock_time_get(1, 1000, &mut t) } != 0 {
+                return 0;
+            }
+            t
         }
 
         fn program_name(&mut self) -> Option<String> {

@@ -13,7 +13,7 @@ use crate::host::{GlobalHandle, Host, InstanceHandle, ModuleHandle};
 use crate::parse::{self, Expect, ExportKind, Module, Sig};
 use crate::place::{self, Placement, TableAlloc};
 use crate::read;
-use crate::trace::{Trace, DEBUG_BINDINGS, DEBUG_LIBS};
+use crate::trace::{Stats, Trace, DEBUG_BINDINGS, DEBUG_LIBS, DEBUG_STATISTICS, DEBUG_SYMBOLS};
 
 pub type ModId = u32;
 
@@ -162,6 +162,8 @@ pub struct Loader {
     pub func_slots: HashMap<(ModId, u32), u32>,
     /// Canonical slots libdl allocated itself (as opposed to element-segment slots).
     pub owned_slots: HashMap<(ModId, u32), u32>,
+    /// What the current `dlopen` cost (LD_DEBUG=statistics).
+    pub stats: Stats,
     /// Counter behind `Loaded::init_seq`.
     pub init_counter: u64,
     /// Generated stubs for weak undefined functions, by signature.
@@ -191,6 +193,7 @@ impl Loader {
             func_slots: HashMap::new(),
             owned_slots: HashMap::new(),
             init_counter: 0,
+            stats: Stats::default(),
             stubs: HashMap::new(),
             trace,
         };
@@ -256,8 +259,13 @@ impl Loader {
             return Ok(None);
         }
         let mut txn = Txn::default();
+        self.stats = Stats::default();
         match self.load_tree(name, flags, caller, &mut txn) {
-            Ok(opened) => Ok(Some(opened)),
+            Ok(opened) => {
+                self.stats.got_cells = txn.cells.len() as u32;
+                self.trace_statistics(name);
+                Ok(Some(opened))
+            }
             Err(e) => {
                 self.rollback(txn);
                 Err(e)
@@ -419,7 +427,15 @@ impl Loader {
         }
         let mut init_slots = Vec::new();
         for id in &order {
-            let result = self.resolve(*id, &scope, txn).and_then(|plan| self.relocate(*id, plan, txn));
+            let t0 = self.clock();
+            let result = self.resolve(*id, &scope, txn).and_then(|plan| {
+                self.stats.imports += plan.imports.len() as u32;
+                let t1 = self.clock();
+                self.stats.resolve_ns += t1.saturating_sub(t0);
+                let r = self.relocate(*id, plan, txn);
+                self.stats.relocate_ns += self.clock().saturating_sub(t1);
+                r
+            });
             // An error in a dependency names the dependency, as glibc's does.
             if let Err(e) = result {
                 let path = self.get(*id).map(|m| m.path.clone()).unwrap_or_default();
@@ -483,16 +499,25 @@ impl Loader {
             ),
             None => (Vec::new(), None),
         };
-        let (path, bytes) = read::read_module(&mut *self.host, name, &rpath, origin.as_deref())?;
+        let t0 = self.clock();
+        let libs = self.trace.enabled(DEBUG_LIBS);
+        let (path, bytes) = read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), libs)?;
         if let Some(id) = self.find_by_path(&path) {
             return Ok(id);
         }
         self.trace_libs(&path, "loading");
+        let t1 = self.clock();
         let info = parse::parse(&bytes, Expect::SideModule)?;
         let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
+        if let Some(d) = info.dylink.as_ref().filter(|d| d.unknown_subsections > 0) {
+            let msg = alloc::format!("{path}: skipped {} unknown dylink.0 subsection(s)", d.unknown_subsections);
+            self.trace_libs(&msg, "note:");
+        }
 
+        let t2 = self.clock();
         let module = self.host.compile(&bytes)?;
         drop(bytes);
+        let t3 = self.clock();
         let placement = match place::place(&mut *self.host, &mut self.table, &mem_info) {
             Ok(p) => p,
             Err(e) => {
@@ -500,6 +525,12 @@ impl Loader {
                 return Err(e);
             }
         };
+        let t4 = self.clock();
+        self.stats.read_ns += t1.saturating_sub(t0);
+        self.stats.parse_ns += t2.saturating_sub(t1);
+        self.stats.compile_ns += t3.saturating_sub(t2);
+        self.stats.place_ns += t4.saturating_sub(t3);
+        self.stats.modules += 1;
         if self.trace.enabled(DEBUG_LIBS) {
             let msg = alloc::format!(
                 "{path}: memory [{:#x}, +{:#x}) table [{}, +{})",
@@ -742,6 +773,58 @@ impl Loader {
             let line = alloc::format!("libdl: {verb} {what}\n");
             self.host.stderr(&line);
         }
+    }
+
+    /// Monotonic nanoseconds when statistics are on; 0 otherwise (no clock call).
+    pub fn clock(&mut self) -> u64 {
+        if self.trace.enabled(DEBUG_STATISTICS) {
+            self.host.now_ns()
+        } else {
+            0
+        }
+    }
+
+    fn trace_statistics(&mut self, name: &str) {
+        if !self.trace.enabled(DEBUG_STATISTICS) {
+            return;
+        }
+        let s = self.stats;
+        let us = |ns: u64| ns / 1000;
+        let line = alloc::format!(
+            "libdl: statistics: dlopen {name}: {} module(s), {} imports, {} new GOT cells\n\
+             libdl: statistics:   engine compile {} us; libdl {} us (read {}, parse {}, place {}, resolve {}, relocate+instantiate {})\n",
+            s.modules,
+            s.imports,
+            s.got_cells,
+            us(s.compile_ns),
+            us(s.libdl_ns()),
+            us(s.read_ns),
+            us(s.parse_ns),
+            us(s.place_ns),
+            us(s.resolve_ns),
+            us(s.relocate_ns),
+        );
+        self.host.stderr(&line);
+    }
+
+    /// `lookup`, traced under LD_DEBUG=symbols as glibc does.
+    pub fn lookup_traced(&mut self, scope: &[ModId], name: &str) -> Option<Def> {
+        let found = self.lookup(scope, name);
+        if self.trace.enabled(DEBUG_SYMBOLS) {
+            let mut text = String::new();
+            for id in scope {
+                let Some(m) = self.get(*id) else { continue };
+                text.push_str(&alloc::format!("libdl: symbol={name}; lookup in file={}\n", m.path));
+                if found.is_some_and(|d| d.module == *id) {
+                    break;
+                }
+            }
+            if found.is_none() {
+                text.push_str(&alloc::format!("libdl: symbol={name}: not found\n"));
+            }
+            self.host.stderr(&text);
+        }
+        found
     }
 
     pub fn trace_binding(&mut self, line: core::fmt::Arguments<'_>) {

@@ -121,10 +121,17 @@ pub fn read_module(
     name: &str,
     runtime_path: &[String],
     origin: Option<&str>,
+    trace: bool,
 ) -> Result<(String, Vec<u8>)> {
     let lp = if name.contains('/') { None } else { host.getenv("LD_LIBRARY_PATH") };
     let mut first_error: Option<u16> = None;
+    if trace {
+        host.stderr(&alloc::format!("libdl: find library={name}; searching\n"));
+    }
     for path in candidates(name, lp.as_deref(), runtime_path, origin) {
+        if trace {
+            host.stderr(&alloc::format!("libdl:   trying file={path}\n"));
+        }
         match host.read_file(&path) {
             Ok(bytes) => return Ok((path, bytes)),
             Err(e) => {

@@ -176,7 +176,7 @@ impl Loader {
         fixups: &mut Vec<Fixup>,
     ) -> Result<ImportDesc> {
         let wanted = if func { ExportKind::Func } else { ExportKind::Global };
-        let target = match self.lookup(scope, sym) {
+        let target = match self.lookup_traced(scope, sym) {
             Some(def) if def.kind == wanted => Target::Def(def.module, def.export),
             Some(_) => {
                 return Err(Error::SymbolKind {
@@ -239,7 +239,7 @@ impl Loader {
         if let Some(desc) = self.bind_forwarded(id, sym, &want)? {
             return Ok(desc);
         }
-        let found = self.lookup(scope, sym);
+        let found = self.lookup_traced(scope, sym);
         let Some(def) = found.filter(|d| d.module != id) else {
             if found.is_some() {
                 // Only an import cycle within one module gets here; binding it

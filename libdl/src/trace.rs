@@ -21,6 +21,27 @@ Valid options for the LD_DEBUG environment variable are:
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Trace(u32);
 
+/// What one `dlopen` cost, for `LD_DEBUG=statistics`: nanoseconds per phase
+/// and counts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub read_ns: u64,
+    pub parse_ns: u64,
+    pub compile_ns: u64,
+    pub place_ns: u64,
+    pub resolve_ns: u64,
+    pub relocate_ns: u64,
+    pub modules: u32,
+    pub imports: u32,
+    pub got_cells: u32,
+}
+
+impl Stats {
+    pub fn libdl_ns(&self) -> u64 {
+        self.read_ns + self.parse_ns + self.place_ns + self.resolve_ns + self.relocate_ns
+    }
+}
+
 impl Trace {
     pub fn from_env(v: Option<&str>) -> Trace {
         let mut bits = 0;
