@@ -154,6 +154,36 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
     }
 }
 
+/// `dlinfo` requests (glibc's values).
+pub const RTLD_DI_LINKMAP: i32 = 2;
+pub const RTLD_DI_ORIGIN: i32 = 6;
+
+/// What `dlinfo` hands back for the C side to write.
+pub enum Info {
+    /// RTLD_DI_LINKMAP: store this pointer.
+    Pointer(u32),
+    /// RTLD_DI_ORIGIN: copy this string (with a NUL).
+    Text(String),
+}
+
+/// `dlinfo`: the answer, or -1 after setting dlerror.
+pub fn info(handle: usize, request: i32) -> Option<Info> {
+    let result = ModId::try_from(handle).map_err(|_| Error::BadHandle).and_then(|id| {
+        with_loader(|l| match request {
+            RTLD_DI_LINKMAP => l.link_map(id).map(Info::Pointer),
+            RTLD_DI_ORIGIN => l.origin(id).map(Info::Text),
+            _ => Err(Error::DlinfoRequest { request }),
+        })
+    });
+    match result {
+        Ok(i) => Some(i),
+        Err(e) => {
+            set_error(&e, None);
+            None
+        }
+    }
+}
+
 /// atexit / __cxa_atexit from side module `caller`: 0, or -1 if refused.
 pub fn register_exit(caller: ModId, slot: u32, arg: u32, with_arg: bool) -> i32 {
     match with_loader(|l| l.register_exit(caller, slot, arg, with_arg)) {

@@ -105,6 +105,8 @@ pub enum Error {
     NotInitialised,
     /// A required export (e.g. `__wasm_call_ctors`) has a type libdl cannot call.
     BadEntryPoint { name: &'static str },
+    /// A `dlinfo` request libdl does not answer.
+    DlinfoRequest { request: i32 },
     /// An import bound to a module of the same load that is not instantiated
     /// yet: a dependency cycle, which needs lazy binding.
     Cycle { symbol: String, provider: String },
@@ -206,6 +208,10 @@ impl Error {
                 "cannot bind {symbol}: {provider} is part of a dependency cycle and is not instantiated yet"
             ),
             Error::InDependency(_) => Ok(()),
+            Error::DlinfoRequest { request } => write!(
+                out,
+                "unsupported dlinfo request {request} (RTLD_DI_LINKMAP and RTLD_DI_ORIGIN are supported)"
+            ),
         }
     }
 }

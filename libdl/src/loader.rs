@@ -61,6 +61,10 @@ pub struct Loaded {
     pub bound_slots: Vec<u32>,
     /// The path, NUL-terminated, for `dladdr`'s `dli_fname`.
     pub path_c: Vec<u8>,
+    /// Its `struct link_map` for `dlinfo(RTLD_DI_LINKMAP)`: l_addr, l_name,
+    /// l_ld, l_next, l_prev, as wasm32 lays them out. Boxed: its address must
+    /// not move while the module is loaded.
+    pub link_map: alloc::boxed::Box<[u32; 5]>,
     /// NUL-terminated export names handed out by `dladdr`, by export index.
     pub names_c: HashMap<u32, Vec<u8>>,
     /// Functions registered with atexit/__cxa_atexit by this module's code,
@@ -870,6 +874,7 @@ impl Loaded {
             weak_slots: Vec::new(),
             bound_slots: Vec::new(),
             path_c: path_c(&path),
+            link_map: alloc::boxed::Box::new([0; 5]),
             names_c: HashMap::new(),
             exit_handlers: Vec::new(),
             instantiated: false,

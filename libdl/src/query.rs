@@ -18,6 +18,28 @@ pub struct AddrInfo {
 }
 
 impl Loader {
+    /// `dlinfo(RTLD_DI_LINKMAP)`: the address of the module's `link_map`,
+    /// after linking every module's into one list in load order (the program
+    /// first), as glibc's `_r_debug` list is.
+    pub fn link_map(&mut self, id: ModId) -> Result<u32> {
+        self.get(id).ok_or(Error::BadHandle)?;
+        let addrs: Vec<u32> = self.modules.iter().map(|m| m.link_map.as_ptr() as usize as u32).collect();
+        let n = addrs.len();
+        for (i, m) in self.modules.iter_mut().enumerate() {
+            let next = if i + 1 < n { addrs.get(i + 1).copied().unwrap_or(0) } else { 0 };
+            let prev = if i > 0 { addrs.get(i - 1).copied().unwrap_or(0) } else { 0 };
+            *m.link_map = [m.place.memory_base, m.path_c.as_ptr() as usize as u32, 0, next, prev];
+        }
+        let m = self.get(id).ok_or(Error::BadHandle)?;
+        Ok(m.link_map.as_ptr() as usize as u32)
+    }
+
+    /// `dlinfo(RTLD_DI_ORIGIN)`: the directory the module was loaded from.
+    pub fn origin(&self, id: ModId) -> Result<alloc::string::String> {
+        let m = self.get(id).ok_or(Error::BadHandle)?;
+        Ok(crate::read::dirname(&m.path))
+    }
+
     /// The modules `dlsym(handle)` searches: the library and its dependencies
     /// breadth-first; for the program's handle (`dlopen(NULL)`), the global scope.
     pub fn handle_scope(&self, id: ModId) -> Result<Vec<ModId>> {

@@ -220,7 +220,7 @@ impl Loader {
         self.trace_binding(format_args!(
             "{} {sym} -> {}",
             if func { "GOT.func" } else { "GOT.mem" },
-            if own { alloc::format!("own definition (set after instantiation)") } else { alloc::format!("{value:#x}") }
+            if own { String::from("own definition (set after instantiation)") } else { alloc::format!("{value:#x}") }
         ));
         self.got.insert(key.clone(), GotCell { global: g, users: 1 });
         txn.cells.push(key.clone());

@@ -208,6 +208,43 @@ pub extern "C" fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int {
     1
 }
 
+/// Whether [at, at+len) lies inside linear memory.
+fn in_memory(at: usize, len: usize) -> bool {
+    let end = core::arch::wasm32::memory_size(0).saturating_mul(65536);
+    at != 0 && at.checked_add(len).is_some_and(|e| e <= end)
+}
+
+/// `dlinfo`: 0, or -1 with a dlerror message. RTLD_DI_ORIGIN writes the
+/// directory into `arg`, which the caller sizes (PATH_MAX, as glibc says).
+// A C entry point: `arg` comes from C and is bounds-checked before each write.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
+#[no_mangle]
+pub extern "C" fn dlinfo(handle: *mut c_void, request: c_int, arg: *mut c_void) -> c_int {
+    let Some(answer) = dlfcn::info(handle as usize, request) else { return -1 };
+    let at = arg as usize;
+    match answer {
+        dlfcn::Info::Pointer(p) => {
+            if !in_memory(at, 4) {
+                return -1;
+            }
+            // SAFETY: [arg, arg+4) is inside linear memory (checked above).
+            unsafe { core::ptr::write_unaligned(arg as *mut u32, p) };
+        }
+        dlfcn::Info::Text(t) => {
+            if !in_memory(at, t.len() + 1) {
+                return -1;
+            }
+            // SAFETY: [arg, arg+len+1) is inside linear memory (checked above),
+            // and the source is a live String that does not overlap it.
+            unsafe {
+                core::ptr::copy_nonoverlapping(t.as_ptr(), arg as *mut u8, t.len());
+                core::ptr::write((arg as *mut u8).add(t.len()), 0);
+            }
+        }
+    }
+    0
+}
+
 /// `atexit` of side module `caller` (bound through a forwarder).
 #[no_mangle]
 pub extern "C" fn __wasmdl_atexit_from(func: u32, caller: u32) -> c_int {

@@ -26,6 +26,19 @@ typedef struct {
 } Dl_info;
 
 int   dladdr(const void *, Dl_info *);
+
+/* dlinfo requests (glibc's values); other requests fail with a dlerror. */
+#define RTLD_DI_LINKMAP 2  /* arg: struct link_map ** */
+#define RTLD_DI_ORIGIN  6  /* arg: char[PATH_MAX], the library's directory */
+
+struct link_map {
+	unsigned long l_addr;      /* __memory_base */
+	char *l_name;              /* path */
+	void *l_ld;                /* always NULL: no dynamic section */
+	struct link_map *l_next, *l_prev;
+};
+
+int   dlinfo(void *__restrict, int, void *__restrict);
 int   dlclose(void *);
 char *dlerror(void);
 void *dlopen(const char *, int);

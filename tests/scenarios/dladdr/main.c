@@ -28,6 +28,18 @@ int main(void) {
     show("program data", &program_table[3]);
     void *heap = malloc(16);
     show("heap block", heap);
+    /* dlinfo: the link_map list (program first, in load order) and the origin. */
+    struct link_map *map = 0;
+    if (dlinfo(h, RTLD_DI_LINKMAP, &map) == 0) {
+        struct link_map *first = map;
+        while (first->l_prev) first = first->l_prev;
+        printf("link_map of the library: %s; the list:", map->l_name);
+        for (struct link_map *m = first; m; m = m->l_next) printf(" %s", m->l_name);
+        printf("\n");
+    }
+    char origin[256];
+    if (dlinfo(h, RTLD_DI_ORIGIN, origin) == 0) printf("origin: %s\n", origin);
+    printf("dlinfo(99): %d (%s)\n", dlinfo(h, 99, origin), dlerror());
     void *fn = dlsym(h, "target_fn");
     dlclose(h);
     show("function of a closed library", fn);
