@@ -96,7 +96,7 @@ demo: $(RUNNER) sysroot
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
 
 # ---- tests ----------------------------------------------------------------
-test: lint unit-test shim-test scenarios demo-test real-programs
+test: lint unit-test shim-test conformance scenarios demo-test real-programs browser-test
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)
@@ -110,16 +110,24 @@ unit-test:
 shim-test:
 	cargo test -q --release -p wasmdl-wasmtime
 
-scenarios: $(RUNNER) sysroot
+# Every scenario on every runner, each compared with the same golden files.
+scenarios: $(RUNNER) sysroot node-runner
+	$(if $(NODE_SKIP),@echo "node $$($(NODE) --version) cannot compile wasm exnref exception handling (node 24+ can): skipping $(NODE_SKIP) on node")
 	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) \
-	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)"
+	    SKIP="$(addprefix node:,$(NODE_SKIP))" \
+	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)" "node=$(NODE_RUNNER) --libdl $(LIBDL_SO)"
 
-demo-test: demo
+demo-test: demo node-runner
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.out
 	diff -u tests/demo/expected.out $(DEMO)/demo.out && echo "ok   demo [wasmtime]"
+	cd $(DEMO) && $(NODE_RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.node.out
+	diff -u tests/demo/expected.out $(DEMO)/demo.node.out && echo "ok   demo [node]"
 
 clean:
 	rm -rf $(BUILD) target
+
+# The JavaScript shim: Node runner, conformance suite on both runners, browser.
+include host-abi/js/js.mk
 
 # Real third-party programs (SQLite with its extensions, Lua with LPeg),
 # built from Debian source packages at test time.

@@ -9,7 +9,8 @@
 # with expected.out and the exit status with expected.status (default 0).
 #
 # usage: run-scenarios.sh NAME=RUNNER-COMMAND...  [-- SCENARIO...]
-# env:   CC (compiler with target and sysroot), PROGRAM_LDFLAGS, PLUGIN_FLAGS, BUILD
+# env:   CC (compiler with target and sysroot), PROGRAM_LDFLAGS, PLUGIN_FLAGS, BUILD,
+#        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +49,10 @@ for dir in "$here"/scenarios/*/; do
     envs=$(sed 's/^/--env /' "$dir/env" 2>/dev/null || true)
     for r in "${runners[@]}"; do
         rname=${r%%=*}; rcmd=${r#*=}
+        if [[ " ${SKIP:-} " == *" $rname:$name "* ]]; then
+            echo "skip $name [$rname]"
+            continue
+        fi
         : > "$out/$rname.diff"
         (cd "$out" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?

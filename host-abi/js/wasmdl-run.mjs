@@ -133,8 +133,9 @@ async function main() {
     return status;
   } catch (e) {
     if (!(e instanceof ProcessFailure)) throw e;
-    const cause = e.cause?.stack && e.kind === 'trap' ? `\n\nCaused by:\n${e.cause.stack}` : '';
-    process.stderr.write(`wasmdl-run: ${e.message}${cause}\n`);
+    // After a trap, the engine's stack trace (wasm frames included).
+    const detail = e.kind === 'trap' && e.cause?.stack ? `error while executing the program:\n${e.cause.stack}` : e.message;
+    process.stderr.write(`wasmdl-run: ${detail}\n`);
     return e.exitCode;
   }
 }

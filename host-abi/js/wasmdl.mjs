@@ -281,8 +281,9 @@ const EXTERN_KINDS = ['function', 'table', 'memory', 'global', 'tag'];
  * The import and export types of a module, from its binary:
  * `{ imports: [{module, name, kind, type}], exports: [{name, kind, type}] }`,
  * both in section order. `type` is a function type, a table type, a memory
- * type (limits), a global type, or null for a tag. The engine has validated
- * the module already; this only has to find the types.
+ * type (limits), a global type, or for a tag the function type of its
+ * parameters. The engine has validated the module already; this only has
+ * to find the types.
  */
 export function readModuleInfo(bytes) {
   const r = new Reader(bytes, 'module');
@@ -293,6 +294,7 @@ export function readModuleInfo(bytes) {
   const globals = []; // global index space: global types
   const tables = [];
   const memories = [];
+  const tags = []; // exception tags: function types
   const exports = [];
   while (!r.done) {
     const id = r.byte();
@@ -326,8 +328,9 @@ export function readModuleInfo(bytes) {
             type = readGlobalType(s);
             globals.push(type);
           } else if (kind === 'tag') {
-            s.byte();
-            s.u32();
+            s.byte(); // attribute: 0, an exception
+            type = types[s.u32()];
+            tags.push(type);
           } else {
             throw new Error('unknown import kind');
           }
@@ -347,12 +350,13 @@ export function readModuleInfo(bytes) {
         }
         case 5: memories.push(readLimits(s, 'memory')); break;
         case 6: globals.push(readGlobalType(s)); skipConstExpr(s); break;
+        case 13: s.byte(); tags.push(types[s.u32()]); break; // tag
         case 7: { // export
           const name = s.name();
           const kind = EXTERN_KINDS[s.byte()];
           const index = s.u32();
-          const space = { function: funcs, table: tables, memory: memories, global: globals }[kind];
-          exports.push({ name, kind, type: space ? space[index] : null });
+          const space = { function: funcs, table: tables, memory: memories, global: globals, tag: tags }[kind];
+          exports.push({ name, kind, type: space[index] });
           break;
         }
         default: // sections whose content we do not need
@@ -850,9 +854,9 @@ function exportsOf(instance, info) {
 }
 
 /**
- * Checks that `ext` can satisfy `imp`: same kind, and for functions and
- * globals the same type. Memory and table limits are left to the engine
- * (ERR_INSTANTIATE), as in the wasmtime shim.
+ * Checks that `ext` can satisfy `imp`: same kind, and for functions,
+ * globals and exception tags the same type. Memory and table limits are left
+ * to the engine (ERR_INSTANTIATE), as in the wasmtime shim.
  */
 function checkImportType(imp, ext) {
   if (imp.kind === 'function' && ext.kind === 'function') {
@@ -862,6 +866,12 @@ function checkImportType(imp, ext) {
   } else if (imp.kind === 'global' && ext.kind === 'global') {
     if (ext.type.valtype !== imp.type.valtype || ext.type.mutable !== imp.type.mutable) {
       fail(ERR_LINK, `global type ${globalTypeName(ext.type)} does not match the import's ${globalTypeName(imp.type)}`);
+    }
+  } else if (imp.kind === 'tag' && ext.kind === 'tag') {
+    // Tags (setjmp/longjmp's __c_longjmp, C++'s __cpp_exception) are shared
+    // between modules through IMPORT_EXPORT; their signatures must match.
+    if (!sameFuncType(ext.type, imp.type)) {
+      fail(ERR_LINK, `tag type ${funcTypeName(ext.type)} does not match the import's ${funcTypeName(imp.type)}`);
     }
   } else if (!((imp.kind === 'memory' || imp.kind === 'table') && imp.kind === ext.kind)) {
     fail(ERR_LINK, `the import is a ${imp.kind}, the descriptor gives a ${ext.kind}`);

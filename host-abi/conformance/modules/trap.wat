@@ -1,0 +1,2 @@
+;; A start function that traps: ERR_INSTANTIATE.
+(module (func $start unreachable) (start $start))

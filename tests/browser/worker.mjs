@@ -1,0 +1,55 @@
+// Runs a wasmdl program in a Web Worker and posts its output to the page.
+//
+// Why a worker: the host ABI's `module_compile` is a synchronous call from
+// the guest, so the shim compiles with `new WebAssembly.Module(bytes)`.
+// Browsers limit that on the main thread, where they want the asynchronous
+// `WebAssembly.compile`; Chromium 156 says, for a 9 MB module: "WebAssembly.
+// Compile is disallowed on the main thread, if the buffer size is larger
+// than 8MB. Use WebAssembly.compile, compile on a worker thread, ...". In a
+// worker, blocking is allowed and there is no limit, so the whole process
+// (libdl, the program, its plugins) runs here, whatever the plugins' size.
+//
+// Message in:  { libdl, program, args, env, dirs: { guest: { name: url } } }
+// Messages out: { stdout: text } / { stderr: text } as output arrives, then
+//               { status } or { error } at the end.
+
+import { runProcess, ProcessFailure } from './wasmdl.mjs';
+import { BrowserWasi } from './wasi.mjs';
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot fetch ${url}: ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+self.onmessage = async ({ data: config }) => {
+  try {
+    const [libdl, program] = await Promise.all([fetchBytes(config.libdl), fetchBytes(config.program)]);
+    // The preopened directories, with every file fetched up front: the
+    // program reads them synchronously through WASI.
+    const preopens = {};
+    for (const [guest, files] of Object.entries(config.dirs)) {
+      preopens[guest] = {};
+      for (const [name, url] of Object.entries(files)) preopens[guest][name] = await fetchBytes(url);
+    }
+    const stream = (key) => {
+      const decoder = new TextDecoder();
+      return (bytes) => self.postMessage({ [key]: decoder.decode(bytes, { stream: true }) });
+    };
+    const wasi = new BrowserWasi({
+      args: config.args,
+      env: config.env ?? {},
+      preopens,
+      stdout: stream('stdout'),
+      stderr: stream('stderr'),
+    });
+    const status = runProcess({ libdl, program, wasi, libdlName: config.libdl, programName: config.args[0] });
+    self.postMessage({ status });
+  } catch (e) {
+    if (e instanceof ProcessFailure) {
+      self.postMessage({ stderr: `wasmdl: ${e.message}\n`, status: e.exitCode });
+    } else {
+      self.postMessage({ error: `${e?.stack ?? e}` });
+    }
+  }
+};
