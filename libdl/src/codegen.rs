@@ -12,8 +12,7 @@
 //!   defines the symbol joins the global scope; libdl then fills the slot, and
 //!   the symbol's GOT cells, so the binding happens late, without a round trip
 //!   through the host on any call.
-//! * A trapping stub (`unreachable`), kept for signatures a trampoline cannot
-//!   express.
+
 
 use alloc::vec::Vec;
 
@@ -44,40 +43,50 @@ fn encodable(v: u8) -> bool {
     matches!(v, 0x7f | 0x7e | 0x7d | 0x7c | 0x7b | 0x70 | 0x6f)
 }
 
-/// A module exporting one function of type `sig` whose body is `unreachable`.
-pub fn trap_stub_module(sig: &Sig) -> Option<Vec<u8>> {
-    if !sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) {
-        return None;
+/// Whether a generated function can have this signature.
+fn supported(sig: &Sig) -> bool {
+    sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) && sig.params.len() <= 1000
+}
+
+/// A function type: `sig`, with an extra trailing i32 parameter if asked.
+fn func_type(out: &mut Vec<u8>, sig: &Sig, extra_i32: bool) {
+    out.push(0x60);
+    leb(out, sig.params.len() as u32 + extra_i32 as u32);
+    out.extend_from_slice(&sig.params);
+    if extra_i32 {
+        out.push(0x7f);
     }
-    let mut out = b"\0asm\x01\0\0\0".to_vec();
-    let mut ty = Vec::new();
-    leb(&mut ty, 1);
-    ty.push(0x60);
-    leb(&mut ty, sig.params.len() as u32);
-    ty.extend_from_slice(&sig.params);
-    leb(&mut ty, sig.results.len() as u32);
-    ty.extend_from_slice(&sig.results);
-    section(&mut out, 1, &ty);
-    section(&mut out, 3, &[1, 0]);
-    section(&mut out, 7, &[1, 1, b'f', 0x00, 0]);
-    section(&mut out, 10, &[1, 3, 0, 0x00, 0x0b]);
-    Some(out)
+    leb(out, sig.results.len() as u32);
+    out.extend_from_slice(&sig.results);
+}
+
+/// The code section of a one-function module whose body passes its
+/// parameters on, pushes `i32.const constant`, then runs `tail`.
+fn forwarding_code(out: &mut Vec<u8>, params: usize, constant: u32, tail: &[u8]) {
+    let mut body = alloc::vec![0u8]; // no locals
+    for i in 0..params as u32 {
+        body.push(0x20); // local.get
+        leb(&mut body, i);
+    }
+    body.push(0x41); // i32.const
+    sleb(&mut body, constant as i32);
+    body.extend_from_slice(tail);
+    let mut code = Vec::new();
+    leb(&mut code, 1);
+    leb(&mut code, body.len() as u32);
+    code.extend_from_slice(&body);
+    section(out, 10, &code);
 }
 
 /// A module importing the process table and exporting `f: sig` that
 /// forwards its arguments with `call_indirect` through table slot `slot`.
 pub fn trampoline_module(sig: &Sig, slot: u32) -> Option<Vec<u8>> {
-    if !sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) || sig.params.len() > 1000 {
+    if !supported(sig) {
         return None;
     }
     let mut out = b"\0asm\x01\0\0\0".to_vec();
-    let mut ty = Vec::new();
-    leb(&mut ty, 1);
-    ty.push(0x60);
-    leb(&mut ty, sig.params.len() as u32);
-    ty.extend_from_slice(&sig.params);
-    leb(&mut ty, sig.results.len() as u32);
-    ty.extend_from_slice(&sig.results);
+    let mut ty = alloc::vec![1u8];
+    func_type(&mut ty, sig, false);
     section(&mut out, 1, &ty);
     let mut imp = Vec::new();
     leb(&mut imp, 1);
@@ -89,19 +98,8 @@ pub fn trampoline_module(sig: &Sig, slot: u32) -> Option<Vec<u8>> {
     section(&mut out, 2, &imp);
     section(&mut out, 3, &[1, 0]);
     section(&mut out, 7, &[1, 1, b'f', 0x00, 0]);
-    let mut body = alloc::vec![0u8];
-    for i in 0..sig.params.len() as u32 {
-        body.push(0x20);
-        leb(&mut body, i);
-    }
-    body.push(0x41);
-    sleb(&mut body, slot as i32);
-    body.extend_from_slice(&[0x11, 0x00, 0x00, 0x0b]); // call_indirect type 0 table 0; end
-    let mut code = Vec::new();
-    leb(&mut code, 1);
-    leb(&mut code, body.len() as u32);
-    code.extend_from_slice(&body);
-    section(&mut out, 10, &code);
+    // call_indirect (type 0) (table 0); end
+    forwarding_code(&mut out, sig.params.len(), slot, &[0x11, 0x00, 0x00, 0x0b]);
     Some(out)
 }
 
@@ -122,39 +120,18 @@ pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle
 /// A module importing `l.f: (sig.params..., i32) -> sig.results` and
 /// exporting `f: sig -> sig.results` that calls it with `caller` appended.
 pub fn forwarder_module(sig: &Sig, caller: u32) -> Option<Vec<u8>> {
-    if !sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) || sig.params.len() > 1000 {
+    if !supported(sig) {
         return None;
     }
     let mut out = b"\0asm\x01\0\0\0".to_vec();
-    let mut ty = Vec::new();
-    leb(&mut ty, 2);
-    for extra in [1u32, 0] {
-        ty.push(0x60);
-        leb(&mut ty, sig.params.len() as u32 + extra);
-        ty.extend_from_slice(&sig.params);
-        if extra == 1 {
-            ty.push(0x7f);
-        }
-        leb(&mut ty, sig.results.len() as u32);
-        ty.extend_from_slice(&sig.results);
-    }
+    let mut ty = alloc::vec![2u8];
+    func_type(&mut ty, sig, true);
+    func_type(&mut ty, sig, false);
     section(&mut out, 1, &ty);
     section(&mut out, 2, &[1, 1, b'l', 1, b'f', 0x00, 0]);
     section(&mut out, 3, &[1, 1]);
     section(&mut out, 7, &[1, 1, b'f', 0x00, 1]);
-    let mut body = alloc::vec![0u8]; // no locals
-    for i in 0..sig.params.len() as u32 {
-        body.push(0x20); // local.get
-        leb(&mut body, i);
-    }
-    body.push(0x41); // i32.const caller (signed LEB128)
-    sleb(&mut body, caller as i32);
-    body.extend_from_slice(&[0x10, 0x00, 0x0b]); // call 0; end
-    let mut code = Vec::new();
-    leb(&mut code, 1);
-    leb(&mut code, body.len() as u32);
-    code.extend_from_slice(&body);
-    section(&mut out, 10, &code);
+    forwarding_code(&mut out, sig.params.len(), caller, &[0x10, 0x00, 0x0b]); // call 0; end
     Some(out)
 }
 
@@ -186,27 +163,10 @@ pub fn forwarder(l: &mut Loader, sig: &Sig, target: u32, caller: u32) -> Result<
     instance
 }
 
-pub fn trap_stub(l: &mut Loader, sig: &Sig) -> Result<InstanceHandle> {
-    if let Some(i) = l.stubs.get(sig) {
-        return Ok(*i);
-    }
-    let bytes = trap_stub_module(sig).ok_or(Error::Limit {
-        what: "value type code in a weak import's signature",
-        value: 0,
-        limit: 0,
-    })?;
-    let module = l.host.compile(&bytes)?;
-    let instance = l.host.instantiate(module, &[]);
-    l.host.module_free(module);
-    let instance = instance?;
-    l.stubs.insert(sig.clone(), instance);
-    Ok(instance)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{parse, Expect, ExportKind};
+    use crate::parse::{parse, Expect};
 
     #[test]
     fn trampoline_parses_back() {
@@ -232,12 +192,4 @@ mod tests {
         assert_eq!(b, [0xc0, 0x00]);
     }
 
-    #[test]
-    fn stub_parses_back_with_its_signature() {
-        let sig = Sig { params: alloc::vec![0x7f, 0x7c], results: alloc::vec![0x7e] };
-        let bytes = trap_stub_module(&sig).unwrap();
-        let m = parse(&bytes, Expect::Program).unwrap();
-        assert_eq!(m.exports[0].kind, ExportKind::Func);
-        assert_eq!(m.func_sig(0), Some(&sig));
-    }
 }

@@ -170,8 +170,6 @@ pub struct Loader {
     pub stats: Stats,
     /// Counter behind `Loaded::init_seq`.
     pub init_counter: u64,
-    /// Generated stubs for weak undefined functions, by signature.
-    pub stubs: HashMap<Sig, InstanceHandle>,
     pub trace: Trace,
 }
 
@@ -198,7 +196,6 @@ impl Loader {
             owned_slots: HashMap::new(),
             init_counter: 0,
             stats: Stats::default(),
-            stubs: HashMap::new(),
             trace,
         };
         if l.trace.enabled(crate::trace::DEBUG_HELP) {

@@ -60,34 +60,11 @@ logged() {
 }
 
 # ---- fetching Debian source packages ---------------------------------------
-# The toolchain installer's private deb-src configuration for bookworm, or an
-# identical one of our own when that one is not there (the installer only
-# writes it when it builds wasi-libc from source).
+# A private deb-src configuration for bookworm, written by the same function
+# the toolchain installer uses (the machine's apt sources are never touched).
+. "$(cd "$(dirname "$0")/../.." && pwd)/sysroot-overlay/toolchain/private-apt.sh"
 apt_conf() {
-    local conf=$TC/apt/bookworm-src/apt.conf
-    if [ -f "$conf" ]; then echo "$conf"; return; fi
-    local dir=$TC/apt/real-bookworm-src
-    local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-    mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/state"
-    [ -f "$dir/state/status" ] || : >"$dir/state/status"
-    echo "deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main" >"$dir/sources.list"
-    cat >"$dir/apt.conf" <<EOF
-Dir::Etc::SourceList "$dir/sources.list";
-Dir::Etc::SourceParts "/dev/null";
-Dir::State "$dir/state";
-Dir::State::Lists "$dir/lists";
-Dir::State::status "$dir/state/status";
-Dir::Cache "$dir/cache";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-Debug::NoLocking "true";
-APT::Sandbox::User "$(id -un)";
-Acquire::Languages "none";
-#clear APT::Update::Post-Invoke;
-#clear APT::Update::Post-Invoke-Success;
-#clear DPkg::Post-Invoke;
-EOF
-    echo "$dir/apt.conf"
+    private_apt bookworm-src "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main"
 }
 
 # fetch PKG: downloads PKG's source package (.dsc and tarballs) into
