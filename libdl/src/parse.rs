@@ -23,8 +23,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use wasmparser::{
-    ConstExpr, Dylink0Subsection, ElementItems, ElementKind, ExternalKind, KnownCustom, Operator,
-    Parser, Payload, TypeRef,
+    ConstExpr, Dylink0Subsection, ElementItems, ElementKind, ExternalKind, KnownCustom, Parser,
+    Payload, TypeRef,
 };
 
 use crate::error::{Error, Result};
@@ -352,14 +352,14 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                         ElementItems::Expressions(_, exprs) => {
                             for e in exprs {
                                 let e = e.map_err(malformed)?;
-                                let mut ops = e.get_operators_reader();
-                                match ops.read() {
-                                    Ok(Operator::RefFunc { function_index }) => {
-                                        funcs.push(function_index)
-                                    }
-                                    // A null or other entry: keep positions aligned.
-                                    _ => funcs.push(u32::MAX),
-                                }
+                                let mut r = e.get_binary_reader();
+                                // `ref.func F`; a null or other entry keeps
+                                // positions aligned.
+                                let f = match r.read_u8() {
+                                    Ok(OP_REF_FUNC) => r.read_var_u32().unwrap_or(u32::MAX),
+                                    _ => u32::MAX,
+                                };
+                                funcs.push(f);
                             }
                         }
                     }
@@ -450,29 +450,36 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
     Ok(d)
 }
 
+const OP_END: u8 = 0x0b;
+const OP_GLOBAL_GET: u8 = 0x23;
+const OP_I32_CONST: u8 = 0x41;
+const OP_I32_ADD: u8 = 0x6a;
+const OP_REF_FUNC: u8 = 0xd2;
+
 /// Recognises the offset forms compilers emit; anything else is `None` (and
-/// the segment is then not used for canonical function addresses).
+/// the segment is then not used for canonical function addresses). Read by
+/// hand: wasmparser's operator decoder would add tens of kilobytes to
+/// libdl.so for these four opcodes.
 fn const_offset(e: &ConstExpr<'_>) -> Option<ConstOffset> {
-    let mut ops = e.get_operators_reader();
+    let mut r = e.get_binary_reader();
     let mut global = None;
     let mut value = 0i32;
     let mut stack = 0u32;
-    while let Ok(op) = ops.read() {
-        match op {
-            Operator::I32Const { value: v } => {
-                value = value.wrapping_add(v);
+    loop {
+        match r.read_u8().ok()? {
+            OP_I32_CONST => {
+                value = value.wrapping_add(r.read_var_i32().ok()?);
                 stack += 1;
             }
-            Operator::GlobalGet { global_index } if global.is_none() => {
-                global = Some(global_index);
+            OP_GLOBAL_GET if global.is_none() => {
+                global = Some(r.read_var_u32().ok()?);
                 stack += 1;
             }
-            Operator::I32Add if stack == 2 => stack = 1,
-            Operator::End => return (stack == 1).then_some(ConstOffset { global, value }),
+            OP_I32_ADD if stack == 2 => stack = 1,
+            OP_END => return (stack == 1).then_some(ConstOffset { global, value }),
             _ => return None,
         }
     }
-    None
 }
 
 #[cfg(test)]
