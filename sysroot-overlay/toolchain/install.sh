@@ -124,9 +124,12 @@ PIC_LIB="$PIC_SYSROOT/lib/wasm32-wasi"
 # Compile flags: Debian's own (-O2 -fno-stack-protector, no -DNDEBUG) plus
 # -fPIC; -Werror is removed from the Makefile copy (clang-22 warns where
 # clang-14 did not). -Wno-deprecated silences clang-22's "--target=wasm32-wasi
-# is deprecated" on every file.
-PIC_CFLAGS="-O2 -fno-stack-protector -fPIC -Wno-deprecated"
-if [ -f "$PIC_SYSROOT/VERSION" ] && [ -f "$PIC_LIB/libc.a" ] && [ -f "$PIC_LIB/libdl.a" ]; then
+# is deprecated" on every file. -fvisibility=default: clang hides symbols by
+# default for WebAssembly, and libc.so (linked from this libc.a) must export
+# libc's API; the flags are recorded, so changing them rebuilds.
+PIC_CFLAGS="-O2 -fno-stack-protector -fPIC -fvisibility=default -Wno-deprecated"
+if [ -f "$PIC_SYSROOT/VERSION" ] && [ -f "$PIC_LIB/libc.a" ] && [ -f "$PIC_LIB/libdl.a" ] &&
+   [ "$(cat "$PIC_SYSROOT/CFLAGS" 2>/dev/null)" = "$PIC_CFLAGS" ]; then
     say "PIC wasi-libc present ($(cat "$PIC_SYSROOT/VERSION"))"
 else
     srcdir="$TC/src"
@@ -201,6 +204,7 @@ else
         { rm -rf "$tmp"; die "PIC check failed: getenv.o in $PIC_LIB/libc.a has no GOT.mem import"; }
     rm -rf "$tmp"
     echo "$version" >"$PIC_SYSROOT/VERSION"
+    echo "$PIC_CFLAGS" >"$PIC_SYSROOT/CFLAGS"
     rm -rf "$build/obj" "$build/src"
     say "PIC wasi-libc $version -> $PIC_SYSROOT"
 fi
