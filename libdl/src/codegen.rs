@@ -117,6 +117,40 @@ pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle
     instance
 }
 
+/// A module exporting `f: sig` that calls `l.f(id)` (libdl's report of an
+/// unresolved symbol, which does not return) and traps if it does.
+pub fn reporter_module(sig: &Sig, id: u32) -> Option<Vec<u8>> {
+    if !supported(sig) {
+        return None;
+    }
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    let mut ty = alloc::vec![2u8];
+    func_type(&mut ty, sig, false);
+    func_type(&mut ty, &Sig::default(), true); // (i32) -> ()
+    section(&mut out, 1, &ty);
+    section(&mut out, 2, &[1, 1, b'l', 1, b'f', 0x00, 1]);
+    section(&mut out, 3, &[1, 0]);
+    section(&mut out, 7, &[1, 1, b'f', 0x00, 1]);
+    forwarding_code(&mut out, 0, id, &[0x10, 0x00, 0x00, 0x0b]); // call 0; unreachable; end
+    Some(out)
+}
+
+/// Instantiates a reporter for unresolved symbol `id`, bound to libdl's
+/// export `target`; its export 0 is the function.
+pub fn reporter(l: &mut Loader, sig: &Sig, target: u32, id: u32) -> Result<InstanceHandle> {
+    let bytes = reporter_module(sig, id).ok_or(Error::Limit {
+        what: "value type code in a lazily bound signature",
+        value: 0,
+        limit: 0,
+    })?;
+    let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
+    let module = l.host.compile(&bytes)?;
+    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
+    let instance = l.host.instantiate(module, &imports);
+    l.host.module_free(module);
+    instance
+}
+
 /// A module importing `l.f: (sig.params..., i32) -> sig.results` and
 /// exporting `f: sig -> sig.results` that calls it with `caller` appended.
 pub fn forwarder_module(sig: &Sig, caller: u32) -> Option<Vec<u8>> {
@@ -173,6 +207,14 @@ mod tests {
         let sig = Sig { params: alloc::vec![0x7e, 0x7d], results: alloc::vec![0x7c] };
         let m = parse(&trampoline_module(&sig, 300).unwrap(), Expect::Program).unwrap();
         assert_eq!(m.imports[0].kind, crate::parse::ImportKind::Table);
+        assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
+    }
+
+    #[test]
+    fn reporter_parses_back() {
+        let sig = Sig { params: alloc::vec![0x7f], results: alloc::vec![0x7c] };
+        let m = parse(&reporter_module(&sig, 5).unwrap(), Expect::Program).unwrap();
+        assert_eq!(m.func_sig(0), Some(&Sig { params: alloc::vec![0x7f], results: alloc::vec![] }));
         assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
     }
 

@@ -75,6 +75,7 @@ pub fn decode_flags(mode: i32) -> Result<OpenFlags> {
         return Err(Error::BadFlags { flags: mode });
     }
     Ok(OpenFlags {
+        lazy: mode & RTLD_LAZY != 0,
         global: mode & RTLD_GLOBAL != 0,
         noload: mode & RTLD_NOLOAD != 0,
         nodelete: mode & RTLD_NODELETE != 0,
@@ -192,6 +193,17 @@ pub fn register_exit(caller: ModId, slot: u32, arg: u32, with_arg: bool) -> i32 
     }
 }
 
+/// The message for unresolved symbol `id` (RTLD_LAZY), called when it is.
+pub fn unresolved_message(id: u32) -> String {
+    let found = with_loader(|l| Ok(l.unresolved.get(id as usize).cloned())).ok().flatten();
+    match found {
+        Some((sym, module)) => alloc::format!(
+            "libdl: fatal error: {module}: symbol {sym} was called but is not defined (left unbound by RTLD_LAZY)\n"
+        ),
+        None => String::from("libdl: fatal error: an unresolved symbol was called\n"),
+    }
+}
+
 /// Runs what is still registered, at program exit.
 pub fn run_exit_handlers() {
     let calls = with_loader(|l| Ok(l.take_all_exit_handlers())).unwrap_or_default();
@@ -270,6 +282,7 @@ mod tests {
     fn flags() {
         assert_eq!(decode_flags(RTLD_NOW).unwrap(), OpenFlags::default());
         assert!(decode_flags(RTLD_LAZY | RTLD_GLOBAL).unwrap().global);
+        assert!(decode_flags(RTLD_LAZY).unwrap().lazy);
         assert!(decode_flags(RTLD_NOW | RTLD_NOLOAD).unwrap().noload);
         assert!(decode_flags(RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL).unwrap().nodelete);
         for bad in [0, RTLD_LAZY | RTLD_NOW, RTLD_NOW | RTLD_LOCAL | RTLD_GLOBAL, RTLD_NOW | 0x10000, RTLD_GLOBAL] {

@@ -3,17 +3,33 @@
 //! request: handles must be live, descriptors must match the module's
 //! imports, table indices must be inside the table, and it counts what is
 //! alive so a test can assert that a failed `dlopen` left nothing behind.
+//!
+//! Also built with the `fuzzing` feature (no_std crate, std for this module
+//! only), for the targets in `libdl/fuzz/`: the builders below are public and
+//! the double refuses (with an error, as a real engine would) what a real host
+//! could not do, such as growing the table past a million slots.
+#![cfg_attr(not(test), allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+#[cfg(not(test))]
+extern crate std;
 
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use std::collections::BTreeMap;
 
-use crate::error::{errno, Error, Result};
+#[cfg(test)]
+use crate::error::Error;
+use crate::error::{errno, Result};
 use crate::host::*;
-use crate::loader::{Loader, OpenFlags};
+use crate::loader::Loader;
+#[cfg(test)]
+use crate::loader::OpenFlags;
 use crate::parse::tests::{dylink0, leb, mem_info, module, string};
-use crate::parse::{parse, Expect, ImportKind};
+use crate::parse::{parse, ExportKind, Expect, ImportKind};
+
+/// The largest table the double grows to (a real engine has a limit too).
+pub const MAX_TABLE: usize = 1 << 20;
 
 /// The double: state behind a lock, so a test keeps a view of it while the
 /// loader owns the host.
@@ -38,6 +54,20 @@ impl FakeState {
     fn handle(&mut self) -> u32 {
         self.next += 1;
         self.next
+    }
+
+    /// What is alive: (modules, instances, globals, memory blocks, table slots in use).
+    pub fn alive(&self) -> (usize, usize, usize, usize, usize) {
+        let used = self.table.iter().filter(|e| e.is_some()).count();
+        (self.modules.len(), self.instances.len(), self.globals.len(), self.memory.len(), used)
+    }
+
+    /// The export `export` of live instance `i`, checked to exist and have `kind`.
+    fn check_export(&self, i: u32, export: u32, kind: ExportKind, what: &str) {
+        let m = self.instances.get(&i).unwrap_or_else(|| panic!("{what}: dead instance"));
+        let info = parse(&self.modules[m], Expect::Program).unwrap();
+        let e = info.exports.get(export as usize).unwrap_or_else(|| panic!("{what}: no export {export}"));
+        assert_eq!(e.kind, kind, "{what}: export {} has the wrong kind", e.name);
     }
 }
 
@@ -110,23 +140,27 @@ impl Host for FakeState {
         assert!(self.instances.remove(&i).is_some(), "instance_free of a dead handle");
     }
     fn export_global_get(&mut self, i: InstanceHandle, export: u32) -> Result<u64> {
-        assert!(self.instances.contains_key(&i));
+        self.check_export(i, export, ExportKind::Global, "export_global_get");
         // A recognisable fake address per export: 0x100 + 4 * index.
         Ok(0x100 + u64::from(export) * 4)
     }
     fn export_to_table(&mut self, i: InstanceHandle, export: u32, slot: u32) -> Result<()> {
-        assert!(self.instances.contains_key(&i), "export_to_table: dead instance");
+        self.check_export(i, export, ExportKind::Func, "export_to_table");
         let e = self.table.get_mut(slot as usize).expect("export_to_table: slot outside table");
         *e = Some((i, export));
         Ok(())
     }
     fn table_grow(&mut self, delta: u32) -> Result<u32> {
         let old = self.table.len() as u32;
+        if self.table.len() + delta as usize > MAX_TABLE {
+            return Err(failure("table_grow", 1, "table limit".to_string()));
+        }
         self.table.resize(self.table.len() + delta as usize, None);
         Ok(old)
     }
     fn table_clear(&mut self, index: u32, count: u32) {
-        for s in index..index + count {
+        let end = index.checked_add(count).expect("table_clear: index + count overflows");
+        for s in index..end {
             *self.table.get_mut(s as usize).expect("table_clear outside table") = None;
         }
     }
@@ -149,8 +183,14 @@ impl Host for FakeState {
         self.calls.push(slot);
     }
     fn mem_alloc(&mut self, size: u32, align_log2: u32) -> Result<u32> {
-        let align = 1u32 << align_log2;
-        let addr = (self.next_addr + 0x10000 + align - 1) & !(align - 1);
+        assert!(align_log2 < 32, "mem_alloc: alignment 2^{align_log2}");
+        let align = 1u64 << align_log2;
+        let addr = (u64::from(self.next_addr) + 0x10000 + align - 1) & !(align - 1);
+        // Out of (4 GiB of) memory: refused, as the real allocator does.
+        if addr + u64::from(size) > u64::from(u32::MAX) {
+            return Err(failure("mem_alloc", 1, "out of memory".to_string()));
+        }
+        let addr = addr as u32;
         self.next_addr = addr + size;
         self.memory.insert(addr, size);
         Ok(addr)
@@ -170,7 +210,7 @@ impl Host for FakeState {
 // ---- module builders ------------------------------------------------------
 
 /// Type section with the given signatures (params, results) as value codes.
-fn types(sigs: &[(&[u8], &[u8])]) -> Vec<u8> {
+pub fn types(sigs: &[(&[u8], &[u8])]) -> Vec<u8> {
     let mut t = Vec::new();
     leb(&mut t, sigs.len() as u32);
     for (p, r) in sigs {
@@ -183,14 +223,14 @@ fn types(sigs: &[(&[u8], &[u8])]) -> Vec<u8> {
     t
 }
 
-enum Imp<'a> {
+pub enum Imp<'a> {
     Func(&'a str, &'a str, u32),
     Global(&'a str, &'a str, bool),
     Memory,
     Table,
 }
 
-fn imports(list: &[Imp<'_>]) -> Vec<u8> {
+pub fn imports(list: &[Imp<'_>]) -> Vec<u8> {
     let mut s = Vec::new();
     leb(&mut s, list.len() as u32);
     for i in list {
@@ -222,7 +262,7 @@ fn imports(list: &[Imp<'_>]) -> Vec<u8> {
 }
 
 /// Exports: (name, kind byte, index).
-fn exports(list: &[(&str, u8, u32)]) -> Vec<u8> {
+pub fn exports(list: &[(&str, u8, u32)]) -> Vec<u8> {
     let mut s = Vec::new();
     leb(&mut s, list.len() as u32);
     for (n, k, i) in list {
@@ -234,7 +274,7 @@ fn exports(list: &[(&str, u8, u32)]) -> Vec<u8> {
 }
 
 /// `count` defined functions of type `ty`, with `unreachable` bodies.
-fn funcs_and_code(count: u32, ty: u32) -> [(u8, Vec<u8>); 2] {
+pub fn funcs_and_code(count: u32, ty: u32) -> [(u8, Vec<u8>); 2] {
     let mut f = Vec::new();
     leb(&mut f, count);
     let mut c = Vec::new();
@@ -247,7 +287,7 @@ fn funcs_and_code(count: u32, ty: u32) -> [(u8, Vec<u8>); 2] {
 }
 
 /// A defined immutable i32 global section with `count` globals `i32.const 0`.
-fn globals(count: u32) -> Vec<u8> {
+pub fn globals(count: u32) -> Vec<u8> {
     let mut g = Vec::new();
     leb(&mut g, count);
     for _ in 0..count {
@@ -257,7 +297,7 @@ fn globals(count: u32) -> Vec<u8> {
 }
 
 /// The program: exports `host_fn: () -> i32` (func 0) and data `host_data` (global 0).
-fn program() -> Vec<u8> {
+pub fn program() -> Vec<u8> {
     let [f, c] = funcs_and_code(1, 0);
     module(&[
         (1, types(&[(&[], &[0x7f])])),
@@ -270,7 +310,7 @@ fn program() -> Vec<u8> {
 
 /// A side module importing the standard env items plus `extra`, defining
 /// `__wasm_call_ctors` and `__wasm_apply_data_relocs` (type 1: () -> ()).
-fn side(extra: &[Imp<'_>], mem: u32) -> Vec<u8> {
+pub fn side(extra: &[Imp<'_>], mem: u32) -> Vec<u8> {
     let mut list = vec![
         Imp::Memory,
         Imp::Table,
@@ -302,7 +342,7 @@ fn side(extra: &[Imp<'_>], mem: u32) -> Vec<u8> {
 }
 
 /// `side(extra, mem)` with a NEEDED subsection naming `needed`.
-fn side_needing(extra: &[Imp<'_>], needed: &[&str]) -> Vec<u8> {
+pub fn side_needing(extra: &[Imp<'_>], needed: &[&str]) -> Vec<u8> {
     let so = side(extra, 16);
     let plain_dylink = module(&[(0, dylink0(&[mem_info(16, 3, 2, 0)]))]).len() - 8;
     let mut n = Vec::new();
@@ -315,7 +355,7 @@ fn side_needing(extra: &[Imp<'_>], needed: &[&str]) -> Vec<u8> {
     out
 }
 
-fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
+pub fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
     let view = FakeHost::default();
     let mut host = view.0.lock().unwrap();
     host.table = vec![None; 10];

@@ -86,7 +86,7 @@ pub fn failure(op: &'static str, code: i32, message: String) -> Error {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wasm::WasmHost;
+pub use wasm::{exit, WasmHost};
 
 #[cfg(target_arch = "wasm32")]
 mod wasm {
@@ -136,6 +136,13 @@ mod wasm {
         fn args_sizes_get(out_count: *mut u32, out_size: *mut u32) -> u16;
         fn args_get(argv: *mut *mut u8, buf: *mut u8) -> u16;
         fn clock_time_get(id: u32, precision: u64, out: *mut u64) -> u16;
+        fn proc_exit(code: u32) -> !;
+    }
+
+    /// Ends the process (WASI `proc_exit`).
+    pub fn exit(code: u32) -> ! {
+        // SAFETY: proc_exit does not return; it takes only an integer.
+        unsafe { proc_exit(code) }
     }
 
     /// The real host. Zero-sized: all state lives on the other side.

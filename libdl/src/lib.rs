@@ -48,8 +48,8 @@ pub mod relocate;
 pub mod resolve;
 pub mod trace;
 
-#[cfg(test)]
-mod fakehost;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fakehost;
 
 #[cfg(target_arch = "wasm32")]
 pub mod rt;

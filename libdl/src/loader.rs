@@ -133,6 +133,7 @@ pub struct Def {
 /// Flags the loader understands, decoded from the `dlopen` mode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OpenFlags {
+    pub lazy: bool,
     pub global: bool,
     pub noload: bool,
     pub nodelete: bool,
@@ -166,6 +167,11 @@ pub struct Loader {
     pub func_slots: HashMap<(ModId, u32), u32>,
     /// Canonical slots libdl allocated itself (as opposed to element-segment slots).
     pub owned_slots: HashMap<(ModId, u32), u32>,
+    /// Whether the load in progress is RTLD_LAZY.
+    pub lazy: bool,
+    /// Symbols left unbound by RTLD_LAZY: (symbol, module needing it), by the
+    /// id their reporter passes to `__wasmdl_unresolved`.
+    pub unresolved: Vec<(String, String)>,
     /// What the current `dlopen` cost (LD_DEBUG=statistics).
     pub stats: Stats,
     /// Counter behind `Loaded::init_seq`.
@@ -195,6 +201,8 @@ impl Loader {
             func_slots: HashMap::new(),
             owned_slots: HashMap::new(),
             init_counter: 0,
+            lazy: false,
+            unresolved: Vec::new(),
             stats: Stats::default(),
             trace,
         };
@@ -261,6 +269,7 @@ impl Loader {
         }
         let mut txn = Txn::default();
         self.stats = Stats::default();
+        self.lazy = flags.lazy;
         match self.load_tree(name, flags, caller, &mut txn) {
             Ok(opened) => {
                 self.stats.got_cells = txn.cells.len() as u32;

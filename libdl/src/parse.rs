@@ -482,9 +482,11 @@ fn const_offset(e: &ConstExpr<'_>) -> Option<ConstOffset> {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod tests {
+#[cfg(any(test, feature = "fuzzing"))]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+pub mod tests {
     use super::*;
+    #[cfg(test)]
     use alloc::vec;
 
     /// A tiny module encoder for tests: sections given as (id, payload).

@@ -87,7 +87,7 @@ impl Loader {
                 }
                 ("env", sym, ImportKind::Func { ty }) => {
                     let weak = self.is_weak(id, "env", sym);
-                    self.bind_func(id, scope, sym, ty, weak)?
+                    self.bind_func(id, scope, sym, ty, weak, txn)?
                 }
                 ("wasi_snapshot_preview1", _, ImportKind::Func { .. }) => ImportDesc::new(IMPORT_HOST, 0, 0),
                 // Exception tags (`__c_longjmp` for setjmp/longjmp,
@@ -230,7 +230,16 @@ impl Loader {
         Ok(ImportDesc::new(IMPORT_GLOBAL, g, 0))
     }
 
-    fn bind_func(&mut self, id: ModId, scope: &[ModId], sym: &str, ty: u32, weak: bool) -> Result<ImportDesc> {
+    #[allow(clippy::too_many_arguments)]
+    fn bind_func(
+        &mut self,
+        id: ModId,
+        scope: &[ModId],
+        sym: &str,
+        ty: u32,
+        weak: bool,
+        txn: &mut Txn,
+    ) -> Result<ImportDesc> {
         let m = self.get(id).ok_or(Error::BadHandle)?;
         let want = m.info.type_sig(ty).cloned().ok_or(Error::Malformed {
             offset: 0,
@@ -239,34 +248,12 @@ impl Loader {
         if let Some(desc) = self.bind_forwarded(id, sym, &want)? {
             return Ok(desc);
         }
-        let found = self.lookup_traced(scope, sym);
-        let Some(def) = found.filter(|d| d.module != id) else {
-            if found.is_some() {
-                // Only an import cycle within one module gets here; binding it
-                // needs a trampoline (lazy binding), not available yet.
-                return Err(Error::UnsupportedImport { module: String::from("env"), name: String::from(sym) });
-            }
-            if weak {
-                // A trampoline through a slot of the importer's own, filled if
-                // a library defining the symbol joins the global scope later.
-                let slot = self.table.alloc(1, 0, &mut |d| self.host.table_grow(d))?;
-                let instance = match codegen::trampoline(self, &want, slot) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        self.table.free(slot, 1);
-                        return Err(e);
-                    }
-                };
-                if let Some(m) = self.get_mut(id) {
-                    m.helpers.push(instance);
-                    m.weak_slots.push((String::from(sym), slot));
-                }
-                self.trace_binding(format_args!("{sym} -> (weak, undefined: slot {slot}, bound later)"));
-                return Ok(ImportDesc::new(IMPORT_EXPORT, instance, 0));
+        let Some(def) = self.lookup_traced(scope, sym) else {
+            if weak || self.lazy {
+                return self.bind_later(id, sym, &want, weak);
             }
             return Err(Error::UndefinedSymbol { symbol: String::from(sym) });
         };
-        self.require_instantiated(def.module, sym)?;
         let provider = self.get(def.module).ok_or(Error::BadHandle)?;
         if def.kind != ExportKind::Func {
             return Err(Error::SymbolKind { symbol: String::from(sym), wanted: "a function" });
@@ -281,9 +268,51 @@ impl Loader {
                 provider: provider.path.clone(),
             })));
         }
-        let instance = provider.instance;
-        let path = provider.path.clone();
-        self.trace_binding(format_args!("{sym} -> {path}"));
-        Ok(ImportDesc::new(IMPORT_EXPORT, instance, def.export))
+        let (instance, ready, path) = (provider.instance, provider.instantiated && def.module != id, provider.path.clone());
+        if ready {
+            self.trace_binding(format_args!("{sym} -> {path}"));
+            return Ok(ImportDesc::new(IMPORT_EXPORT, instance, def.export));
+        }
+        // The provider is this module itself (an interposable alias) or a
+        // module of the same load not instantiated yet (a dependency cycle,
+        // such as libc.so needing the program's main): call through its
+        // canonical slot, which relocate() fills when the provider exists.
+        let slot = self.func_slot(def.module, def.export, Some(txn))?;
+        let tramp = codegen::trampoline(self, &want, slot)?;
+        if let Some(m) = self.get_mut(id) {
+            m.helpers.push(tramp);
+        }
+        self.trace_binding(format_args!("{sym} -> {path} (through slot {slot}: cycle)"));
+        Ok(ImportDesc::new(IMPORT_EXPORT, tramp, 0))
+    }
+
+    /// A function not defined now: weak (a trampoline whose slot stays null
+    /// until bound), or left unbound by RTLD_LAZY (the slot holds a reporter
+    /// that names the symbol and the module, and ends the program, if it is
+    /// called before a library defining it joins the global scope).
+    fn bind_later(&mut self, id: ModId, sym: &str, want: &Sig, weak: bool) -> Result<ImportDesc> {
+        let slot = self.table.alloc(1, 0, &mut |d| self.host.table_grow(d))?;
+        if let Some(m) = self.get_mut(id) {
+            m.weak_slots.push((String::from(sym), slot));
+        }
+        if !weak {
+            let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
+            let target = *libdl.exports.get("__wasmdl_unresolved").ok_or(Error::NotInitialised)?;
+            let path = self.get(id).map(|m| m.path.clone()).unwrap_or_default();
+            self.unresolved.push((String::from(sym), path));
+            let report_id = self.unresolved.len() as u32 - 1;
+            let reporter = codegen::reporter(self, want, target, report_id)?;
+            if let Some(m) = self.get_mut(id) {
+                m.helpers.push(reporter);
+            }
+            self.host.export_to_table(reporter, 0, slot)?;
+        }
+        let tramp = codegen::trampoline(self, want, slot)?;
+        if let Some(m) = self.get_mut(id) {
+            m.helpers.push(tramp);
+        }
+        let why = if weak { "weak" } else { "RTLD_LAZY" };
+        self.trace_binding(format_args!("{sym} -> (undefined, {why}: slot {slot}, bound later)"));
+        Ok(ImportDesc::new(IMPORT_EXPORT, tramp, 0))
     }
 }

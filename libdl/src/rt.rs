@@ -245,6 +245,20 @@ pub extern "C" fn dlinfo(handle: *mut c_void, request: c_int, arg: *mut c_void) 
     0
 }
 
+/// Called by the reporter in the slot of a function RTLD_LAZY left unbound:
+/// says which symbol and module, then ends the program with status 125.
+/// (glibc exits 127 after "symbol lookup error", but WASI runtimes reserve
+/// statuses from 126 up: wasmtime turns them into traps.)
+pub const UNRESOLVED_EXIT_STATUS: u32 = 125;
+
+#[no_mangle]
+pub extern "C" fn __wasmdl_unresolved(id: u32) {
+    use crate::host::Host;
+    let msg = dlfcn::unresolved_message(id);
+    crate::host::WasmHost::new().stderr(&msg);
+    crate::host::exit(UNRESOLVED_EXIT_STATUS);
+}
+
 /// `atexit` of side module `caller` (bound through a forwarder).
 #[no_mangle]
 pub extern "C" fn __wasmdl_atexit_from(func: u32, caller: u32) -> c_int {

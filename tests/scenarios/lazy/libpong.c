@@ -1,0 +1,2 @@
+int ping(int);
+int pong(int n) { return n <= 0 ? 100 : 10 + ping(n - 1); }

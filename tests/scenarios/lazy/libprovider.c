@@ -1,0 +1,1 @@
+int later_fn(int x) { return x + 100; }
