@@ -270,8 +270,52 @@ pub fn init(host: alloc::boxed::Box<dyn crate::host::Host + Send>, libdl: (u32, 
     if guard.is_some() {
         return Err(Error::NotInitialised);
     }
-    *guard = Some(Loader::new(host, libdl, program)?);
+    *guard = Some(Loader::new(host, libdl, Some(program))?);
     Ok(())
+}
+
+/// `__heap_base` and `__heap_end` for a PIE program are GOT cells holding
+/// the end of memory, kept there whenever libdl grows memory (rt.rs).
+/// wasi-libc's malloc adopts `[__heap_base, sbrk(0))` as its first region at
+/// its first call; kept at the end of memory, that range is empty, so the
+/// program's heap comes only from its own memory.grow and never overlaps
+/// libdl's pages. (A fixed address cannot work: that libc computes the size
+/// as an `int` and compares it with a `size_t`, so any address above the end
+/// adopts a huge region, and any below adopts libdl's pages.)
+pub const PIE_LINKER_SYMBOLS: [&str; 2] = ["__heap_base", "__heap_end"];
+
+/// Starts a PIE program (host-abi/SPEC.md): load it and its dependencies,
+/// run their constructors, then its `_start`. Returns the exit status when
+/// `_start` returns (proc_exit ends the process without returning).
+pub fn run_program(
+    host: alloc::boxed::Box<dyn crate::host::Host + Send>,
+    libdl: (u32, u32),
+    program_module: u32,
+) -> Result<i32> {
+    let (init, start) = {
+        let mut guard = LOADER.lock();
+        if guard.is_some() {
+            return Err(Error::NotInitialised);
+        }
+        let mut l = Loader::new(host, libdl, None)?;
+        for name in PIE_LINKER_SYMBOLS {
+            l.synthetic.push((String::from(name), 0));
+        }
+        let opened = l.load_program(program_module)?;
+        let program = l.program;
+        let mut txn = crate::loader::Txn::default();
+        let start = match l.entry_slot(program, "_initialize", &mut txn)? {
+            Some(init) => alloc::vec![init],
+            None => Vec::new(),
+        };
+        let start_slot = l.entry_slot(program, "_start", &mut txn)?;
+        *guard = Some(l);
+        (opened.init_slots, start.into_iter().chain(start_slot).collect::<Vec<u32>>())
+    };
+    for slot in init.into_iter().chain(start) {
+        crate::rt::call_slot(slot);
+    }
+    Ok(0)
 }
 
 #[cfg(test)]

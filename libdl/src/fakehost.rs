@@ -132,7 +132,39 @@ impl Host for FakeState {
                 (k, d) => panic!("{}.{}: descriptor {d} for {k:?}", imp.module, imp.name),
             }
         }
+        // Active element segments fill table slots, as the engine does; one
+        // outside the table makes instantiation fail (and change nothing).
+        let mut filled = Vec::new();
+        for seg in &info.elems {
+            let base = match seg.offset.global {
+                None => 0,
+                Some(g) => {
+                    let Some(pos) = info
+                        .imports
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| matches!(i.kind, ImportKind::Global { .. }))
+                        .nth(g as usize)
+                        .map(|(pos, _)| pos)
+                    else {
+                        continue;
+                    };
+                    match imports.get(pos) {
+                        Some(d) if d.kind == IMPORT_GLOBAL => self.globals[&d.a].1,
+                        _ => continue,
+                    }
+                }
+            };
+            let start = u64::from(base.wrapping_add(seg.offset.value as u32));
+            if start + seg.funcs.len() as u64 > self.table.len() as u64 {
+                return Err(failure("instantiate", 6, "table index is out of bounds".to_string()));
+            }
+            filled.extend((0..seg.funcs.len() as u64).map(|i| (start + i) as usize));
+        }
         let h = self.handle();
+        for slot in filled {
+            self.table[slot] = Some((h, u32::MAX));
+        }
         self.instances.insert(h, m);
         Ok(h)
     }
@@ -366,7 +398,7 @@ pub fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
         host.files.insert(p.to_string(), b.clone());
     }
     drop(host);
-    let l = Loader::new(alloc::boxed::Box::new(view.clone()), (lm, li), (pm, pi)).unwrap();
+    let l = Loader::new(alloc::boxed::Box::new(view.clone()), (lm, li), Some((pm, pi))).unwrap();
     (l, view)
 }
 

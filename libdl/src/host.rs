@@ -73,6 +73,13 @@ pub trait Host {
     fn program_name(&mut self) -> Option<String> {
         None
     }
+    /// The current end of linear memory (bytes).
+    fn memory_end(&mut self) -> u32 {
+        0
+    }
+    /// Keep global `g` equal to the end of memory whenever libdl grows it
+    /// (a PIE program's `__heap_base`/`__heap_end`; see dlfcn::run_program).
+    fn track_memory_end(&mut self, _g: GlobalHandle) {}
     /// A monotonic clock in nanoseconds, for `LD_DEBUG=statistics` (only read
     /// when statistics are on).
     fn now_ns(&mut self) -> u64 {
@@ -86,7 +93,7 @@ pub fn failure(op: &'static str, code: i32, message: String) -> Error {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{exit, WasmHost};
+pub use wasm::{exit, set_global_raw, WasmHost};
 
 #[cfg(target_arch = "wasm32")]
 mod wasm {
@@ -137,6 +144,14 @@ mod wasm {
         fn args_get(argv: *mut *mut u8, buf: *mut u8) -> u16;
         fn clock_time_get(id: u32, precision: u64, out: *mut u64) -> u16;
         fn proc_exit(code: u32) -> !;
+    }
+
+    /// Sets a host global without going through a `Host` (for the allocator,
+    /// which must not take the loader's lock). Errors are ignored: a stale
+    /// handle only means nobody reads that global any more.
+    pub fn set_global_raw(g: u32, value: u32) {
+        // SAFETY: handle/value-only call.
+        unsafe { global_set(g, value as i64) };
     }
 
     /// Ends the process (WASI `proc_exit`).
@@ -362,6 +377,14 @@ mod wasm {
                 let (k, v) = kv.split_once('=')?;
                 (k == name).then(|| String::from(v))
             })
+        }
+
+        fn memory_end(&mut self) -> u32 {
+            (core::arch::wasm32::memory_size(0) as u32).wrapping_mul(65536)
+        }
+
+        fn track_memory_end(&mut self, g: GlobalHandle) {
+            crate::rt::track_memory_end(g);
         }
 
         fn now_ns(&mut self) -> u64 {

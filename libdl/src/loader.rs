@@ -80,11 +80,18 @@ pub struct Loaded {
 impl Loaded {
     /// The address of a data export whose global holds `raw`.
     pub fn data_address(&self, raw: u32) -> u32 {
-        match self.kind {
-            // Exports of a side module are relative to its __memory_base.
-            Kind::Side => self.place.memory_base.wrapping_add(raw),
-            Kind::Program | Kind::Libdl => raw,
+        // Exports of a module libdl placed (a side module, or a PIE program)
+        // are relative to its __memory_base; a static program's are absolute.
+        if self.placed() {
+            self.place.memory_base.wrapping_add(raw)
+        } else {
+            raw
         }
+    }
+
+    /// Whether libdl placed this module (its data at `__memory_base`).
+    pub fn placed(&self) -> bool {
+        self.kind == Kind::Side || self.place.memory_size > 0
     }
 }
 
@@ -167,6 +174,11 @@ pub struct Loader {
     pub func_slots: HashMap<(ModId, u32), u32>,
     /// Canonical slots libdl allocated itself (as opposed to element-segment slots).
     pub owned_slots: HashMap<(ModId, u32), u32>,
+    /// Symbols the linker would define for an executable, which libdl
+    /// defines for a PIE program (`__heap_base`, `__heap_end`).
+    pub synthetic: Vec<(String, u32)>,
+    /// argv[0].
+    pub program_name: String,
     /// Whether the load in progress is RTLD_LAZY.
     pub lazy: bool,
     /// Symbols left unbound by RTLD_LAZY: (symbol, module needing it), by the
@@ -181,10 +193,12 @@ pub struct Loader {
 
 impl Loader {
     /// Registers the program and libdl (already instantiated by the shim).
+    /// `program`: the statically linked program the shim instantiated, or
+    /// None for a PIE program, which [`Loader::load_program`] loads.
     pub fn new(
         mut host: Box<dyn Host + Send>,
         libdl: (ModuleHandle, InstanceHandle),
-        program: (ModuleHandle, InstanceHandle),
+        program: Option<(ModuleHandle, InstanceHandle)>,
     ) -> Result<Loader> {
         let trace = Trace::from_env(host.getenv("LD_DEBUG").as_deref());
         let program_name = host.program_name().unwrap_or_else(|| String::from("main program"));
@@ -203,16 +217,21 @@ impl Loader {
             init_counter: 0,
             lazy: false,
             unresolved: Vec::new(),
+            synthetic: Vec::new(),
+            program_name: String::new(),
             stats: Stats::default(),
             trace,
         };
         if l.trace.enabled(crate::trace::DEBUG_HELP) {
             l.host.stderr(crate::trace::HELP);
         }
-        l.program = l.register_preloaded(program_name, Kind::Program, program)?;
+        if let Some(program) = program {
+            l.program = l.register_preloaded(program_name.clone(), Kind::Program, program)?;
+            l.global_scope.push(l.program);
+        }
         l.libdl = l.register_preloaded(String::from("libdl.so"), Kind::Libdl, libdl)?;
-        l.global_scope.push(l.program);
         l.global_scope.push(l.libdl);
+        l.program_name = program_name;
         Ok(l)
     }
 
@@ -391,10 +410,55 @@ impl Loader {
 
     /// Loads `name` and its dependency tree.
     fn load_tree(&mut self, name: &str, flags: OpenFlags, caller: Option<ModId>, txn: &mut Txn) -> Result<Opened> {
-        // Steps 1–4 for every new module, breadth-first: the order of the
-        // library's local scope. The library itself is searched for with the
-        // calling module's RUNTIME_PATH, as glibc does.
+        // The library itself is searched for with the calling module's
+        // RUNTIME_PATH, as glibc does.
         let root = self.load_one(name, caller, txn)?;
+        self.load_dependencies(root, flags, txn)
+    }
+
+    /// A PIE program, compiled by the shim (`module`): libdl places it,
+    /// loads its NEEDED tree into the global scope (the program first), and
+    /// binds it like any module. Its own constructors run from its `_start`;
+    /// those of its dependencies are returned, to run first.
+    pub fn load_program(&mut self, module: ModuleHandle) -> Result<Opened> {
+        let mut txn = Txn::default();
+        self.stats = Stats::default();
+        let result = (|| {
+            let bytes = self.host.module_bytes(module)?;
+            let info = parse::parse(&bytes, Expect::SideModule)?;
+            drop(bytes);
+            let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
+            let placement = place::place(&mut *self.host, &mut self.table, &mem_info)?;
+            let id = self.alloc_id();
+            let name = self.program_name.clone();
+            self.modules.push(Loaded::new(id, name, Kind::Program, module, info, placement));
+            txn.registered.push(id);
+            self.program = id;
+            // The program, then libdl, then its dependencies: the global scope.
+            self.global_scope.insert(0, id);
+            // Bound lazily unless LD_BIND_NOW is set, as glibc's ld.so does
+            // for a program: libc.so refers to symbols a program may never
+            // define (its fallback __main_argc_argv calls `main`, which
+            // clang renames), harmless unless called.
+            let bind_now = self.host.getenv("LD_BIND_NOW").is_some_and(|v| !v.is_empty());
+            self.lazy = !bind_now;
+            let flags = OpenFlags { global: true, nodelete: true, lazy: !bind_now, ..OpenFlags::default() };
+            let mut opened = self.load_dependencies(id, flags, &mut txn)?;
+            // The program's own constructors run from its _start.
+            opened.init_slots.pop_if(|_| self.get(id).is_some_and(|m| m.exports.contains_key("__wasm_call_ctors")));
+            Ok(opened)
+        })();
+        if result.is_err() {
+            txn.registered.retain(|r| *r != self.program);
+            self.rollback(txn);
+        }
+        result
+    }
+
+    /// Steps 1–6 for the dependency tree of `root` (registered, placed).
+    fn load_dependencies(&mut self, root: ModId, flags: OpenFlags, txn: &mut Txn) -> Result<Opened> {
+        // Steps 1–4 for every new module, breadth-first: the order of the
+        // library's local scope.
         let mut bfs = alloc::vec![root];
         let mut next = 0;
         while let Some(&id) = bfs.get(next) {
@@ -903,7 +967,7 @@ fn elem_slots(info: &Module, kind: Kind, table_base: u32) -> HashMap<u32, u32> {
     for seg in &info.elems {
         let base = match (seg.offset.global, kind) {
             (None, _) => 0u32,
-            (Some(g), Kind::Side) if Some(g) == table_base_global => table_base,
+            (Some(g), Kind::Side | Kind::Program) if Some(g) == table_base_global => table_base,
             _ => continue,
         };
         let start = base.wrapping_add(seg.offset.value as u32);

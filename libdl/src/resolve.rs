@@ -185,7 +185,20 @@ impl Loader {
                 })
             }
             None if weak => Target::Missing(String::from(sym)),
-            None => return Err(Error::UndefinedSymbol { symbol: String::from(sym) }),
+            None => match self.synthetic.iter().find(|(n, _)| n == sym) {
+                // A symbol the linker defines for executables: `__heap_base`
+                // and `__heap_end`, kept at the end of memory (dlfcn::run_program).
+                Some(_) if !func => {
+                    let end = self.host.memory_end();
+                    let g = self.host.global_new_i32(true, end)?;
+                    self.host.track_memory_end(g);
+                    if let Some(m) = self.get_mut(id) {
+                        m.owned_globals.push(g);
+                    }
+                    return Ok(ImportDesc::new(IMPORT_GLOBAL, g, 0));
+                }
+                _ => return Err(Error::UndefinedSymbol { symbol: String::from(sym) }),
+            },
         };
         let key = GotKey { func, target: target.clone() };
         if let Some(cell) = self.got.get_mut(&key) {

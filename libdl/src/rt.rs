@@ -30,6 +30,7 @@ unsafe impl dlmalloc::Allocator for GrowOnly {
         }
         let base = prev * PAGE;
         let len = pages * PAGE;
+        follow_memory_end((base + len) as u32);
         // Never hand out a region ending exactly at 4 GiB (a pointer must not wrap).
         let len = if base.wrapping_add(len) == 0 { len - 16 } else { len };
         (base as *mut u8, len, 0)
@@ -51,6 +52,33 @@ unsafe impl dlmalloc::Allocator for GrowOnly {
     }
     fn page_size(&self) -> usize {
         PAGE
+    }
+}
+
+/// Globals kept equal to the end of memory after each of libdl's grows: a PIE
+/// program's `__heap_base` and `__heap_end`, so that its malloc, whenever it
+/// first runs, finds `[__heap_base, sbrk(0))` empty and never adopts pages
+/// libdl took (docs/memory-layout.md). Plain atomics, not the loader lock:
+/// the allocator runs while that lock is held.
+static MEMORY_END_CELLS: [core::sync::atomic::AtomicU32; 2] =
+    [core::sync::atomic::AtomicU32::new(0), core::sync::atomic::AtomicU32::new(0)];
+
+pub fn track_memory_end(g: u32) {
+    use core::sync::atomic::Ordering::Relaxed;
+    for cell in &MEMORY_END_CELLS {
+        if cell.compare_exchange(0, g, Relaxed, Relaxed).is_ok() {
+            return;
+        }
+    }
+}
+
+fn follow_memory_end(end: u32) {
+    use core::sync::atomic::Ordering::Relaxed;
+    for cell in &MEMORY_END_CELLS {
+        let g = cell.load(Relaxed);
+        if g != 0 {
+            crate::host::set_global_raw(g, end);
+        }
     }
 }
 
@@ -277,6 +305,31 @@ pub extern "C" fn __wasmdl_cxa_atexit_from(func: u32, arg: u32, _dso: u32, calle
 extern "C" fn run_exit_handlers() {
     dlfcn::run_exit_handlers();
 }
+
+/// Called by the shim to start a PIE program (SPEC.md, "Starting a PIE
+/// program"): returns its exit status if `_start` returns, or
+/// [`STARTUP_FAILURE`] if the program could not be loaded (the reason is on
+/// stderr).
+#[no_mangle]
+pub extern "C" fn __wasmdl_run(libdl_module: u32, libdl_instance: u32, program_module: u32) -> c_int {
+    use crate::host::{Host, WasmHost};
+    let host = alloc::boxed::Box::new(WasmHost::new());
+    match dlfcn::run_program(host, (libdl_module, libdl_instance), program_module) {
+        Ok(status) => status,
+        Err(e) => {
+            let mut s = alloc::string::String::from("libdl: cannot start the program: ");
+            e.write_message(None, &mut s);
+            s.push('\n');
+            WasmHost::new().stderr(&s);
+            STARTUP_FAILURE
+        }
+    }
+}
+
+/// `__wasmdl_run`'s result when the program could not be loaded: never an
+/// exit status (those are 0..=255), so the shim can tell it apart and exit
+/// with its own status for loader failures.
+pub const STARTUP_FAILURE: c_int = -1;
 
 /// Called by the shim once (SPEC.md, "Starting a process"). Non-zero on failure,
 /// after writing the reason to stderr.

@@ -1099,6 +1099,12 @@ pub fn run_bytes(
         }
     }
 
+    // A PIE program (it has dylink.0): libdl places it, loads its NEEDED
+    // tree (libc.so, ...), binds and initialises everything, and runs it.
+    if parse_dylink_mem_info(program_bytes).is_ok() {
+        return run_pie(&mut process, config, (libdl, libdl_bytes, libdl_instance), program, program_bytes);
+    }
+
     // 5. The program, bound to libdl's exports.
     let main_instance = process
         .instantiate_program(&program, libdl_instance)
@@ -1186,6 +1192,32 @@ fn wasi_context(config: &Config) -> wasmtime::Result<WasiP1Ctx> {
 
 /// The program's `env.memory` type and `env.__indirect_function_table`
 /// minimum, from its imports.
+/// "Starting a PIE program": register libdl and the (uninstantiated)
+/// program, then `__wasmdl_run(libdl_module, libdl_instance, program_module)`.
+fn run_pie(
+    process: &mut Process,
+    config: &Config,
+    (libdl, libdl_bytes, libdl_instance): (Module, &[u8], Instance),
+    program: Module,
+    program_bytes: &[u8],
+) -> Result<i32, Failure> {
+    let libdl_module_h = process.register_module(libdl, libdl_bytes).map_err(Failure::Fatal)?;
+    let libdl_instance_h = process.register_instance(libdl_instance).map_err(Failure::Fatal)?;
+    let program_h = process.register_module(program, program_bytes).map_err(Failure::Fatal)?;
+    let run = libdl_instance
+        .get_typed_func::<(u32, u32, u32), i32>(&mut process.store, "__wasmdl_run")
+        .map_err(|e| fatal(format!("libdl.so cannot start PIE programs (no __wasmdl_run): {e:#}")))?;
+    match run.call(&mut process.store, (libdl_module_h, libdl_instance_h, program_h)) {
+        // libdl has written its reason to stderr already.
+        Ok(status) if status < 0 => Err(fatal(format!(
+            "libdl.so could not start {}",
+            config.program.display()
+        ))),
+        Ok(status) => Ok(status),
+        Err(e) => exit_or(e, Failure::Trap),
+    }
+}
+
 fn program_memory_and_table(program: &Module) -> Result<(MemoryType, u32), String> {
     let mut memory = None;
     let mut table = None;

@@ -106,7 +106,7 @@ fn program_for(m: &Module) -> Vec<u8> {
     let mut seen: BTreeSet<String> = exps.iter().map(|e| e.0.clone()).collect();
     let mut nglobals = 1u32;
     for imp in &m.imports {
-        if seen.contains(&imp.name) || imp.name.starts_with("__") {
+        if seen.contains(&imp.name) {
             continue;
         }
         match (imp.module.as_str(), imp.kind) {
@@ -158,7 +158,7 @@ fn setup(program: Vec<u8>, files: &[(&str, Vec<u8>)], env: &[(&str, &str)]) -> (
         h.files.insert(p.to_string(), b.clone());
     }
     drop(h);
-    let l = Loader::new(Box::new(view.clone()), (lm, li), (pm, pi)).expect("loader");
+    let l = Loader::new(Box::new(view.clone()), (lm, li), Some((pm, pi))).expect("loader");
     (l, view)
 }
 
@@ -205,6 +205,10 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
                         Ok(addr) => {
                             if def.kind == ExportKind::Func {
                                 let h = view.0.lock().unwrap();
+                                if std::env::var_os("LIBDL_FUZZ_VERBOSE").is_some() && h.table.get(addr as usize).is_none_or(|e| e.is_none()) {
+                                    let m = l.get(def.module).unwrap();
+                                    eprintln!("def {def:?} path {} instantiated {} place {:?} elem_slots {:?} owned {:?} elems {:?} table {:?}", m.path, m.instantiated, m.place, m.elem_slots, l.owned_slots, m.info.elems, h.table);
+                                }
                                 assert!(h.table.get(addr as usize).is_some_and(|e| e.is_some()), "dlsym({n}) slot {addr} empty");
                             }
                         }
