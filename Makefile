@@ -40,7 +40,7 @@ PLUGIN_FLAGS     = -fPIC -fvisibility=default -shared -nostdlib -Wl,--no-entry -
                    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__wasm_call_ctors $(BUILTINS)
 BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
 
-.PHONY: all toolchain libdl runner overlay sysroot demo test lint unit-test shim-test scenarios demo-test install clean
+.PHONY: all toolchain libdl runner overlay sysroot sysroot-pie demo test lint unit-test shim-test scenarios demo-test install clean
 
 all: libdl runner sysroot
 
@@ -85,6 +85,41 @@ $(SYSROOT_T)/.stamp: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO) sysroot-overlay/in
 	sysroot-overlay/install.sh $(SYSROOT_T) $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
 	touch $@
 
+# ---- PIE programs against libc.so ------------------------------------------
+# The PIE sysroot: the PIC wasi-libc (built by the toolchain step), with
+# libc.so instead of libc.a, libc_nonshared.a, libdl.so and dlfcn.h.
+# libc.so is libc.a without exit.o (wasm-ld requires __wasm_call_dtors, which
+# exit.o defines, to be in the program: libc_nonshared.a provides it), with
+# musl's hidden exit hooks exported for libc_nonshared's exit.
+SYSROOT_PIE := $(BUILD)/sysroot-pie
+PIE_LIBDIR  := $(SYSROOT_PIE)/lib/wasm32-wasi
+CC_PIE       = $(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE)
+# A PIE program: PIC, default visibility (its symbols are exported, as with
+# -rdynamic), memory imported from the shim, libc.so and libdl.so as NEEDED.
+PIE_CFLAGS  := -fPIC -fvisibility=default
+# __wasm_call_ctors exported: wasm-ld wraps a static command's _start with
+# its constructors and destructors, but not a PIE's; libdl runs them.
+PIE_LDFLAGS := -Wl,-pie -Wl,--experimental-pic -Wl,--import-memory -Wl,--export-dynamic \
+               -Wl,--export=__wasm_call_ctors -ldl -lc_nonshared
+
+sysroot-pie: $(SYSROOT_PIE)/.stamp
+$(SYSROOT_PIE)/.stamp: $(LIBDL_SO) sysroot-overlay/src/libc_nonshared.c sysroot-overlay/include/dlfcn.h | $(TOOLCHAIN_STAMP)
+	rm -rf $(SYSROOT_PIE) && mkdir -p $(SYSROOT_PIE)
+	cp -a $(WASI_SYSROOT_PIC)/. $(SYSROOT_PIE)/
+	cp $(PIE_LIBDIR)/libc.a $(BUILD)/libc-shared.a && $(LLVM_AR) d $(BUILD)/libc-shared.a exit.o
+	$(CLANG) --target=$(TARGET) -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic \
+	    -Wl,--whole-archive $(BUILD)/libc-shared.a -Wl,--no-whole-archive \
+	    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__stdio_exit -Wl,--export=__funcs_on_exit \
+	    $(BUILTINS) -o $(PIE_LIBDIR)/libc.so
+	rm -f $(PIE_LIBDIR)/libc.a $(BUILD)/libc-shared.a
+	$(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE) -O2 -fPIC -fvisibility=default \
+	    -c sysroot-overlay/src/libc_nonshared.c -o $(BUILD)/libc_nonshared.o
+	$(LLVM_AR) rcs $(PIE_LIBDIR)/libc_nonshared.a $(BUILD)/libc_nonshared.o
+	cp $(LIBDL_SO) $(PIE_LIBDIR)/libdl.so
+	cp sysroot-overlay/include/dlfcn.h $(SYSROOT_PIE)/include/dlfcn.h
+	@echo "libc.so: $$(stat -c %s $(PIE_LIBDIR)/libc.so) bytes"
+	touch $@
+
 # ---- demo -----------------------------------------------------------------
 DEMO := $(BUILD)/demo
 demo: $(RUNNER) sysroot
@@ -110,12 +145,17 @@ unit-test:
 shim-test:
 	cargo test -q --release -p wasmdl-wasmtime
 
-# Every scenario on every runner, each compared with the same golden files.
-scenarios: $(RUNNER) sysroot node-runner
+# Every scenario on every runner, with a statically linked main and with a
+# PIE main against libc.so (runners named *-pie, which preopen libc.so's
+# directory as /lib), each compared with the same golden files.
+scenarios: $(RUNNER) sysroot sysroot-pie node-runner
 	$(if $(NODE_SKIP),@echo "node $$($(NODE) --version) cannot compile wasm exnref exception handling (node 24+ can): skipping $(NODE_SKIP) on node")
 	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) \
-	    SKIP="$(addprefix node:,$(NODE_SKIP))" \
-	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)" "node=$(NODE_RUNNER) --libdl $(LIBDL_SO)"
+	    PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
+	    SKIP="$(addprefix node:,$(NODE_SKIP)) $(addprefix node-pie:,$(NODE_SKIP))" \
+	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)" "node=$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
+	        "wasmtime-pie=$(RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib" \
+	        "node-pie=$(NODE_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"
 
 demo-test: demo node-runner
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.out

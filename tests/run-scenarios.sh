@@ -10,7 +10,11 @@
 #
 # usage: run-scenarios.sh NAME=RUNNER-COMMAND...  [-- SCENARIO...]
 # env:   CC (compiler with target and sysroot), PROGRAM_LDFLAGS, PLUGIN_FLAGS, BUILD,
-#        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output)
+#        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output),
+#        PIE_CC, PIE_LDFLAGS (if set, main.c is also built as a PIE program
+#        against libc.so, with pie-ldflags instead of ldflags, into pie/; runners
+#        whose name ends in -pie run that one; a scenario with a no-pie file,
+#        which says why, is not built as PIE)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,6 +42,8 @@ for dir in "$here"/scenarios/*/; do
             flags=$(sed "s|@OUT@|$out|g" "${lib%.c}.flags" 2>/dev/null || true)
             (cd "$out" && $CC -O2 $PLUGIN_FLAGS -o "$out/$(basename "$lib" .c).so" "$lib" $flags) || exit 1
         done &&
+        { [ -z "${PIE_CC:-}" ] || [ -f "$dir/no-pie" ] || { mkdir -p "$out/pie" &&
+            $PIE_CC -O2 -o "$out/pie/main.wasm" "$dir/main.c" $PIE_LDFLAGS $(cat "$dir/pie-ldflags" 2>/dev/null); }; } &&
         { [ ! -d "$dir/files" ] || cp "$dir"/files/* "$out/"; } &&
         { [ ! -x "$dir/prepare.sh" ] || SRC="$dir" CC="$CC" PLUGIN_FLAGS="$PLUGIN_FLAGS" "$dir/prepare.sh" "$out"; }
     } > "$build_log" 2>&1; then
@@ -53,8 +59,13 @@ for dir in "$here"/scenarios/*/; do
             echo "skip $name [$rname]"
             continue
         fi
+        rundir=$out
+        if [[ $rname == *-pie ]]; then
+            if [ -f "$dir/no-pie" ]; then echo "skip $name [$rname]: $(cat "$dir/no-pie")"; continue; fi
+            rundir=$out/pie
+        fi
         : > "$out/$rname.diff"
-        (cd "$out" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
+        (cd "$rundir" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?
         # stderr is compared too when the scenario has expected.err (after
         # its err.sed filter, for addresses and timings).
@@ -63,7 +74,11 @@ for dir in "$here"/scenarios/*/; do
             sed -E -f "${dir}err.sed" "$out/$rname.err" > "$out/$rname.err.filtered" 2>/dev/null || cp "$out/$rname.err" "$out/$rname.err.filtered"
             diff -u "$dir/expected.err" "$out/$rname.err.filtered" >> "$out/$rname.diff" || err_ok=0
         fi
-        if diff -u "$dir/expected.out" "$out/$rname.out" >> "$out/$rname.diff" && [ "$err_ok" = 1 ] && [ "$status" = "$want_status" ]; then
+        # A PIE program may legitimately differ (libc.so is a module of its
+        # own): expected.pie.out, where present, is its golden file.
+        want_out=$dir/expected.out
+        if [[ $rname == *-pie ]] && [ -f "$dir/expected.pie.out" ]; then want_out=$dir/expected.pie.out; fi
+        if diff -u "$want_out" "$out/$rname.out" >> "$out/$rname.diff" && [ "$err_ok" = 1 ] && [ "$status" = "$want_status" ]; then
             echo "ok   $name [$rname]"
             pass=$((pass + 1))
         else

@@ -1031,6 +1031,33 @@ export function runProcess({
       guard(host, () => fn(), (e) => fatal(`${libdlName}'s ${name} failed: ${e}`, e));
     }
 
+    // A PIE program (it has dylink.0): libdl places it, loads its NEEDED
+    // tree (libc.so, ...), binds and initialises everything, and runs it
+    // ("Starting a PIE program" in the spec).
+    let pie = true;
+    try {
+      parseDylinkMemInfo(programBytes);
+    } catch {
+      pie = false;
+    }
+    if (pie) {
+      const libdlModuleH = host.registerModule(libdl.module, libdlBytes, libdl.info);
+      const libdlInstanceH = host.registerInstance(libdlInstance, libdl.info);
+      const programH = host.registerModule(program.module, programBytes, program.info);
+      const run = libdl.info.exports.find((e) => e.name === '__wasmdl_run');
+      if (!run || run.kind !== 'function' || !sameFuncType(run.type, funcType('iii:i'))) {
+        throw fatal(`${libdlName} cannot start PIE programs (no __wasmdl_run of type (i32, i32, i32) -> (i32))`);
+      }
+      const status = guard(
+        host,
+        () => libdlInstance.exports.__wasmdl_run(libdlModuleH, libdlInstanceH, programH),
+        (e) => new ProcessFailure('trap', `${e}`, e),
+      );
+      // libdl has written its reason to stderr already.
+      if (status < 0) throw fatal(`${libdlName} could not start ${programName}`);
+      return;
+    }
+
     // 5. The program, bound to libdl's exports.
     const programImports = Object.create(null);
     for (const imp of program.info.imports) {

@@ -14,13 +14,16 @@ for f in "$root"/build/scenarios/*/*.so "$root"/build/demo/plugins/*.so "$root"/
     [ -f "$f" ] && cp "$f" "$out/seeds/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 log=$out/logs/$t-$(date +%Y%m%d-%H%M%S).log
+start=$(date +%s)
 "$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$out/artifacts/$t/" "$out/corpus/$t" "$out/seeds" >"$log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+# After a crash libFuzzer prints no final stats: the last status line's count.
+[ -n "$execs" ] || execs=$(grep -ao '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+took=$(( $(date +%s) - start ))
 status=ok; [ $rc -eq 0 ] || status=CRASH
-printf '%s\t%s\t%s\t%s\t%s\n' "$t" "${took:-$secs}" "${execs:-?}" "$status" "$(basename "$log")" >>"$out/totals.tsv"
-echo "fuzz $t: ${took:-$secs} s, ${execs:-?} execs, $status (log: $log)"
+printf '%s\t%s\t%s\t%s\t%s\n' "$t" "$took" "${execs:-?}" "$status" "$(basename "$log")" >>"$out/totals.tsv"
+echo "fuzz $t: $took s, ${execs:-?} execs, $status (log: $log)"
 [ $rc -eq 0 ] || tail -40 "$log"
 exit $rc

@@ -217,19 +217,20 @@ pub fn addr(addr: u32) -> Option<crate::query::AddrInfo> {
     with_loader(|l| Ok(l.addr_info(addr))).ok().flatten()
 }
 
-/// The program's `atexit` export, as a table slot, to hook libdl's exit
-/// handlers into the program's exit; None if the program has none.
+/// The process's `atexit` (the program's own in a static program, libc.so's
+/// in a PIE program), as a table slot, to hook libdl's exit handlers into the
+/// program's exit; None if there is none.
 pub fn program_atexit_slot() -> Option<u32> {
     with_loader(|l| {
-        let program = l.program;
-        let m = l.get(program).ok_or(Error::NotInitialised)?;
-        let export = *m.exports.get("atexit").ok_or(Error::NotInitialised)?;
-        let func = m.info.exports.get(export as usize).map(|e| e.index).ok_or(Error::NotInitialised)?;
+        let scope = l.global_scope.clone();
+        let def = l.lookup(&scope, "atexit").ok_or(Error::NotInitialised)?;
+        let m = l.get(def.module).ok_or(Error::NotInitialised)?;
+        let func = m.info.exports.get(def.export as usize).map(|e| e.index).ok_or(Error::NotInitialised)?;
         let want = crate::parse::Sig { params: alloc::vec![0x7f], results: alloc::vec![0x7f] };
-        if m.info.func_sig(func) != Some(&want) {
+        if def.kind != crate::parse::ExportKind::Func || m.info.func_sig(func) != Some(&want) {
             return Err(Error::BadEntryPoint { name: "atexit" });
         }
-        l.func_slot(program, export, None)
+        l.func_slot(def.module, def.export, None)
     })
     .ok()
 }
@@ -309,10 +310,18 @@ pub fn run_program(
             None => Vec::new(),
         };
         let start_slot = l.entry_slot(program, "_start", &mut txn)?;
+        // After _start returns (main returned 0; otherwise it called exit):
+        // what exit would do, atexit handlers and stdio flushing. A static
+        // command gets this call from wasm-ld's wrapper of _start.
+        let dtors = l.entry_slot(program, "__wasm_call_dtors", &mut txn)?;
         *guard = Some(l);
-        (opened.init_slots, start.into_iter().chain(start_slot).collect::<Vec<u32>>())
+        (opened.init_slots, start.into_iter().chain(start_slot).chain(dtors).collect::<Vec<u32>>())
     };
-    for slot in init.into_iter().chain(start) {
+    for slot in init {
+        crate::rt::call_slot(slot);
+    }
+    crate::rt::hook_program_exit();
+    for slot in start {
         crate::rt::call_slot(slot);
     }
     Ok(0)

@@ -63,4 +63,5 @@ use rt as _;
 pub mod rt {
     pub fn call_slot(_slot: u32) {}
     pub fn call_exit_handler(_slot: u32, _arg: u32, _with_arg: bool) {}
+    pub fn hook_program_exit() {}
 }

@@ -418,8 +418,8 @@ impl Loader {
 
     /// A PIE program, compiled by the shim (`module`): libdl places it,
     /// loads its NEEDED tree into the global scope (the program first), and
-    /// binds it like any module. Its own constructors run from its `_start`;
-    /// those of its dependencies are returned, to run first.
+    /// binds it like any module. Returns the constructors to run, its
+    /// dependencies' first.
     pub fn load_program(&mut self, module: ModuleHandle) -> Result<Opened> {
         let mut txn = Txn::default();
         self.stats = Stats::default();
@@ -443,10 +443,9 @@ impl Loader {
             let bind_now = self.host.getenv("LD_BIND_NOW").is_some_and(|v| !v.is_empty());
             self.lazy = !bind_now;
             let flags = OpenFlags { global: true, nodelete: true, lazy: !bind_now, ..OpenFlags::default() };
-            let mut opened = self.load_dependencies(id, flags, &mut txn)?;
-            // The program's own constructors run from its _start.
-            opened.init_slots.pop_if(|_| self.get(id).is_some_and(|m| m.exports.contains_key("__wasm_call_ctors")));
-            Ok(opened)
+            // Constructors: the dependencies', then the program's (wasm-ld
+            // does not wrap a PIE's _start with them, as it does a static one's).
+            self.load_dependencies(id, flags, &mut txn)
         })();
         if result.is_err() {
             txn.registered.retain(|r| *r != self.program);

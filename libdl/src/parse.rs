@@ -22,10 +22,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use wasmparser::{
-    ConstExpr, Dylink0Subsection, ElementItems, ElementKind, ExternalKind, KnownCustom, Parser,
-    Payload, TypeRef,
-};
+use wasmparser::{BinaryReader, Dylink0Subsection, ExternalKind, KnownCustom, Parser, Payload, TypeRef};
 
 use crate::error::{Error, Result};
 
@@ -218,7 +215,11 @@ pub enum Expect {
 const WASM_MAGIC: [u8; 4] = *b"\0asm";
 
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
-    Error::Malformed { offset: e.offset() as usize, message: e.message().to_string() }
+    bad(e.offset(), e.message())
+}
+
+fn bad(offset: u64, message: &str) -> Error {
+    Error::Malformed { offset: offset as usize, message: message.to_string() }
 }
 
 fn limit(what: &'static str, value: usize, max: usize) -> Result<()> {
@@ -313,10 +314,13 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
             }
             Payload::GlobalSection(r) => {
                 limit("number of globals", r.count() as usize, MAX_FUNCTIONS)?;
-                for g in r {
-                    let g = g.map_err(malformed)?;
-                    m.globals.push((val_code(g.ty.content_type), g.ty.mutable));
+                let mut rd = section_reader(bytes, r.range())?;
+                for _ in 0..r.count() {
+                    let ty = rd.read::<wasmparser::GlobalType>().map_err(malformed)?;
+                    skip_const_expr(&mut rd)?;
+                    m.globals.push((val_code(ty.content_type), ty.mutable));
                 }
+                section_end(&rd)?;
             }
             Payload::ExportSection(r) => {
                 limit("number of exports", r.count() as usize, MAX_EXPORTS)?;
@@ -333,39 +337,11 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                 }
             }
             Payload::ElementSection(r) => {
-                for el in r {
-                    let el = el.map_err(malformed)?;
-                    let ElementKind::Active { table_index, offset_expr } = el.kind else {
-                        continue;
-                    };
-                    if table_index.unwrap_or(0) != 0 {
-                        continue;
-                    }
-                    let Some(offset) = const_offset(&offset_expr) else { continue };
-                    let mut funcs = Vec::new();
-                    match el.items {
-                        ElementItems::Functions(fs) => {
-                            for f in fs {
-                                funcs.push(f.map_err(malformed)?);
-                            }
-                        }
-                        ElementItems::Expressions(_, exprs) => {
-                            for e in exprs {
-                                let e = e.map_err(malformed)?;
-                                let mut r = e.get_binary_reader();
-                                // `ref.func F`; a null or other entry keeps
-                                // positions aligned.
-                                let f = match r.read_u8() {
-                                    Ok(OP_REF_FUNC) => r.read_var_u32().unwrap_or(u32::MAX),
-                                    _ => u32::MAX,
-                                };
-                                funcs.push(f);
-                            }
-                        }
-                    }
-                    limit("number of element entries", funcs.len(), MAX_FUNCTIONS)?;
-                    m.elems.push(ElemSegment { offset, funcs });
+                let mut rd = section_reader(bytes, r.range())?;
+                for _ in 0..r.count() {
+                    read_element(&mut rd, &mut m)?;
                 }
+                section_end(&rd)?;
             }
             // Skip function bodies without reading them.
             Payload::CodeSectionStart { .. } | Payload::CodeSectionEntry(_) => {}
@@ -377,6 +353,122 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
         return Err(Error::NoDylink);
     }
     Ok(m)
+}
+
+// ---- global and element sections, read by hand ----------------------------
+//
+// wasmparser's readers for these sections skip each constant expression with
+// its full operator decoder (tens of kilobytes of libdl.so, for a handful of
+// opcodes). These read them with the same `BinaryReader` calls, in the same
+// order, so a module gets the same result and the same error (message and
+// offset) as from wasmparser's `GlobalSectionReader`/`ElementSectionReader`,
+// except that a constant expression holding an instruction that is not a
+// constant instruction (which no valid module has: the engine refuses it
+// anyway) is refused here, with `NOT_CONST`.
+
+/// The message for an instruction a constant expression cannot hold.
+pub const NOT_CONST: &str = "non-constant instruction in a constant expression";
+
+/// A reader over a section's payload (`range`, within `bytes`), past its count.
+fn section_reader(bytes: &[u8], range: core::ops::Range<u64>) -> Result<BinaryReader<'_>> {
+    let body = bytes.get(range.start as usize..range.end as usize).unwrap_or_default();
+    let mut rd = BinaryReader::new(body, range.start);
+    rd.read_var_u32().map_err(malformed)?;
+    Ok(rd)
+}
+
+/// What wasmparser's section iterator checks after the last item.
+fn section_end(rd: &BinaryReader<'_>) -> Result<()> {
+    if rd.eof() {
+        return Ok(());
+    }
+    Err(bad(rd.original_position(), "section size mismatch: unexpected data at the end of the section"))
+}
+
+/// Skips a constant expression, up to and including its final `end`:
+/// `i32/i64/f32/f64.const`, `global.get`, `ref.null`, `ref.func`, the
+/// extended-const arithmetic and the GC constant instructions.
+fn skip_const_expr(r: &mut BinaryReader<'_>) -> Result<()> {
+    loop {
+        let pos = r.original_position();
+        let res = match r.read_u8().map_err(malformed)? {
+            OP_END => return Ok(()),
+            OP_I32_CONST => r.read_var_i32().map(drop),
+            0x42 => r.read_var_i64().map(drop),
+            0x43 => r.read_bytes(4).map(drop),
+            0x44 => r.read_bytes(8).map(drop),
+            OP_GLOBAL_GET | OP_REF_FUNC => r.read_var_u32().map(drop),
+            0xd0 => r.read::<wasmparser::HeapType>().map(drop),
+            // i32.add/sub/mul, i64.add/sub/mul
+            0x6a..=0x6c | 0x7c..=0x7e => Ok(()),
+            // struct.new(_default), array.new(_default), array.new_fixed,
+            // any.convert_extern, extern.convert_any, ref.i31
+            0xfb => match r.read_var_u32().map_err(malformed)? {
+                0 | 1 | 6 | 7 => r.read_var_u32().map(drop),
+                8 => r.read_var_u32().and_then(|_| r.read_var_u32()).map(drop),
+                0x1a..=0x1c => Ok(()),
+                _ => return Err(bad(pos, NOT_CONST)),
+            },
+            // As wasmparser without its `simd` feature.
+            0xfd => return Err(bad(pos, "unexpected SIMD opcode: 0xfd")),
+            _ => return Err(bad(pos, NOT_CONST)),
+        };
+        res.map_err(malformed)?;
+    }
+}
+
+/// One element segment, as wasmparser's `Element` reader reads it; an active
+/// segment of table 0 with a recognised offset is recorded.
+fn read_element(rd: &mut BinaryReader<'_>, m: &mut Module) -> Result<()> {
+    let flags = rd.read_var_u32().map_err(malformed)?;
+    if flags & !0b111 != 0 {
+        return Err(bad(rd.original_position() - 1, "invalid flags byte in element segment"));
+    }
+    // Active: the table index, and where its offset expression starts.
+    let mut active = None;
+    if flags & 0b001 == 0 {
+        let table = if flags & 0b010 == 0 { 0 } else { rd.read_var_u32().map_err(malformed)? };
+        active = (table == 0).then(|| rd.clone());
+        skip_const_expr(rd)?;
+    }
+    let exprs = flags & 0b100 != 0;
+    if flags & 0b011 != 0 {
+        if exprs {
+            rd.read::<wasmparser::RefType>().map_err(malformed)?;
+        } else if rd.read::<ExternalKind>().map_err(malformed)? != ExternalKind::Func {
+            return Err(bad(
+                rd.original_position() - 1,
+                "only the function external type is supported in elem segment",
+            ));
+        }
+    }
+    let count = rd.read_var_u32().map_err(malformed)?;
+    let mut items = rd.clone();
+    for _ in 0..count {
+        if exprs {
+            skip_const_expr(rd)?;
+        } else {
+            rd.read_var_u32().map_err(malformed)?;
+        }
+    }
+    let Some(offset) = active.and_then(const_offset) else { return Ok(()) };
+    let mut funcs = Vec::new();
+    for _ in 0..count {
+        if exprs {
+            // `ref.func F`; a null or other entry keeps positions aligned.
+            let mut r = items.clone();
+            funcs.push(match r.read_u8() {
+                Ok(OP_REF_FUNC) => r.read_var_u32().unwrap_or(u32::MAX),
+                _ => u32::MAX,
+            });
+            skip_const_expr(&mut items)?;
+        } else {
+            funcs.push(items.read_var_u32().map_err(malformed)?);
+        }
+    }
+    limit("number of element entries", funcs.len(), MAX_FUNCTIONS)?;
+    m.elems.push(ElemSegment { offset, funcs });
+    Ok(())
 }
 
 fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink> {
@@ -460,8 +552,7 @@ const OP_REF_FUNC: u8 = 0xd2;
 /// the segment is then not used for canonical function addresses). Read by
 /// hand: wasmparser's operator decoder would add tens of kilobytes to
 /// libdl.so for these four opcodes.
-fn const_offset(e: &ConstExpr<'_>) -> Option<ConstOffset> {
-    let mut r = e.get_binary_reader();
+fn const_offset(mut r: BinaryReader<'_>) -> Option<ConstOffset> {
     let mut global = None;
     let mut value = 0i32;
     let mut stack = 0u32;

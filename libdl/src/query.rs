@@ -23,12 +23,22 @@ impl Loader {
     /// first), as glibc's `_r_debug` list is.
     pub fn link_map(&mut self, id: ModId) -> Result<u32> {
         self.get(id).ok_or(Error::BadHandle)?;
-        let addrs: Vec<u32> = self.modules.iter().map(|m| m.link_map.as_ptr() as usize as u32).collect();
+        // The program first, then the rest in load order.
+        let program = self.program;
+        let mut order: Vec<usize> = (0..self.modules.len()).collect();
+        order.sort_by_key(|&i| self.modules.get(i).is_none_or(|m| m.id != program));
+        let addrs: Vec<u32> = order
+            .iter()
+            .filter_map(|&i| self.modules.get(i))
+            .map(|m| m.link_map.as_ptr() as usize as u32)
+            .collect();
         let n = addrs.len();
-        for (i, m) in self.modules.iter_mut().enumerate() {
-            let next = if i + 1 < n { addrs.get(i + 1).copied().unwrap_or(0) } else { 0 };
-            let prev = if i > 0 { addrs.get(i - 1).copied().unwrap_or(0) } else { 0 };
-            *m.link_map = [m.place.memory_base, m.path_c.as_ptr() as usize as u32, 0, next, prev];
+        for (pos, &i) in order.iter().enumerate() {
+            let next = if pos + 1 < n { addrs.get(pos + 1).copied().unwrap_or(0) } else { 0 };
+            let prev = if pos > 0 { addrs.get(pos - 1).copied().unwrap_or(0) } else { 0 };
+            if let Some(m) = self.modules.get_mut(i) {
+                *m.link_map = [m.place.memory_base, m.path_c.as_ptr() as usize as u32, 0, next, prev];
+            }
         }
         let m = self.get(id).ok_or(Error::BadHandle)?;
         Ok(m.link_map.as_ptr() as usize as u32)
@@ -104,11 +114,11 @@ impl Loader {
     /// function's table slot, or the program's data), and the nearest symbol
     /// at or below it.
     pub fn addr_info(&mut self, addr: u32) -> Option<AddrInfo> {
-        // A side module's data region.
+        // The data region of a module libdl placed (a side module, a PIE program).
         let data_owner = self
             .modules
             .iter()
-            .find(|m| m.kind == Kind::Side && addr >= m.place.memory_base && addr - m.place.memory_base < m.place.memory_size)
+            .find(|m| m.placed() && addr >= m.place.memory_base && addr - m.place.memory_base < m.place.memory_size)
             .map(|m| m.id);
         if let Some(id) = data_owner {
             return self.data_symbol(id, addr);

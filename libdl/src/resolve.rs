@@ -125,6 +125,11 @@ impl Loader {
     /// module go to a forwarder that tells libdl which module is calling.
     fn bind_forwarded(&mut self, id: ModId, sym: &str, want: &Sig) -> Result<Option<ImportDesc>> {
         let Some(&(_, target)) = FORWARDED.iter().find(|(name, _)| *name == sym) else { return Ok(None) };
+        // A program's exit handlers are the process's: they stay libc's.
+        let is_program = self.get(id).is_some_and(|m| m.kind == crate::loader::Kind::Program);
+        if is_program && matches!(sym, "atexit" | "__cxa_atexit") {
+            return Ok(None);
+        }
         let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
         let Some(&export) = libdl.exports.get(target) else { return Ok(None) };
         let func = libdl.info.exports.get(export as usize).map(|e| e.index).unwrap_or(u32::MAX);

@@ -300,6 +300,16 @@ pub extern "C" fn __wasmdl_cxa_atexit_from(func: u32, arg: u32, _dso: u32, calle
     dlfcn::register_exit(caller, func, arg, true)
 }
 
+/// Registers [`run_exit_handlers`] with the process's `atexit`, if any.
+pub fn hook_program_exit() {
+    if let Some(slot) = dlfcn::program_atexit_slot() {
+        // SAFETY: the slot holds the process's `atexit`, whose type was
+        // checked to be (i32) -> i32.
+        let atexit: extern "C" fn(u32) -> i32 = unsafe { core::mem::transmute(slot as usize) };
+        atexit(run_exit_handlers as extern "C" fn() as usize as u32);
+    }
+}
+
 /// Registered with the program's `atexit` at start-up: runs the exit
 /// handlers of libraries still loaded when the program exits.
 extern "C" fn run_exit_handlers() {
@@ -339,12 +349,7 @@ pub extern "C" fn __wasmdl_init(libdl_module: u32, libdl_instance: u32, main_mod
     let host = alloc::boxed::Box::new(WasmHost::new());
     match dlfcn::init(host, (libdl_module, libdl_instance), (main_module, main_instance)) {
         Ok(()) => {
-            if let Some(slot) = dlfcn::program_atexit_slot() {
-                // SAFETY: the slot holds the program's `atexit`, whose type
-                // was checked to be (i32) -> i32.
-                let atexit: extern "C" fn(u32) -> i32 = unsafe { core::mem::transmute(slot as usize) };
-                atexit(run_exit_handlers as extern "C" fn() as usize as u32);
-            }
+            hook_program_exit();
             0
         }
         Err(e) => {
