@@ -40,7 +40,7 @@ PLUGIN_FLAGS     = -fPIC -fvisibility=default -shared -nostdlib -Wl,--no-entry -
                    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__wasm_call_ctors $(BUILTINS)
 BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
 
-.PHONY: all toolchain libdl runner overlay sysroot sysroot-pie demo test lint unit-test shim-test scenarios demo-test install clean
+.PHONY: all toolchain libdl runner overlay sysroot sysroot-pie demo bench-calls test lint unit-test shim-test scenarios demo-test install clean
 
 all: libdl runner sysroot
 
@@ -165,6 +165,11 @@ demo-test: demo node-runner
 
 clean:
 	rm -rf $(BUILD) target
+
+# The cost of one call through a directly bound import, libdl's trampoline,
+# and a host function forwarding the call (not part of make test).
+bench-calls:
+	cargo run -q --release -p wasmdl-wasmtime --example call_bench
 
 # The JavaScript shim: Node runner, conformance suite on both runners, browser.
 include host-abi/js/js.mk
