@@ -157,11 +157,16 @@ scenarios: $(RUNNER) sysroot sysroot-pie node-runner
 	        "wasmtime-pie=$(RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib" \
 	        "node-pie=$(NODE_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"
 
-demo-test: demo node-runner
+demo-test: demo node-runner sysroot-pie
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.out
 	diff -u tests/demo/expected.out $(DEMO)/demo.out && echo "ok   demo [wasmtime]"
 	cd $(DEMO) && $(NODE_RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.node.out
 	diff -u tests/demo/expected.out $(DEMO)/demo.node.out && echo "ok   demo [node]"
+	$(CC_PIE) $(PIE_CFLAGS) -O2 -o $(DEMO)/main-pie.wasm tests/demo/main.c $(PIE_LDFLAGS)
+	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib --dir plugins main-pie.wasm plugins > demo.pie.out
+	diff -u tests/demo/expected.out $(DEMO)/demo.pie.out && echo "ok   demo [wasmtime-pie]"
+	cd $(DEMO) && $(NODE_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib --dir plugins main-pie.wasm plugins > demo.node-pie.out
+	diff -u tests/demo/expected.out $(DEMO)/demo.node-pie.out && echo "ok   demo [node-pie]"
 
 clean:
 	rm -rf $(BUILD) target
