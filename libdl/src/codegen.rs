@@ -105,11 +105,7 @@ pub fn trampoline_module(sig: &Sig, slot: u32) -> Option<Vec<u8>> {
 
 /// Instantiates a trampoline through `slot`; its export 0 is the function.
 pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle> {
-    let bytes = trampoline_module(sig, slot).ok_or(Error::Limit {
-        what: "value type code in a weak import's signature",
-        value: 0,
-        limit: 0,
-    })?;
+    let bytes = trampoline_module(sig, slot).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     let module = l.host.compile(&bytes)?;
     let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_TABLE, 0, 0)];
     let instance = l.host.instantiate(module, &imports);
@@ -138,11 +134,7 @@ pub fn reporter_module(sig: &Sig, id: u32) -> Option<Vec<u8>> {
 /// Instantiates a reporter for unresolved symbol `id`, bound to libdl's
 /// export `target`; its export 0 is the function.
 pub fn reporter(l: &mut Loader, sig: &Sig, target: u32, id: u32) -> Result<InstanceHandle> {
-    let bytes = reporter_module(sig, id).ok_or(Error::Limit {
-        what: "value type code in a lazily bound signature",
-        value: 0,
-        limit: 0,
-    })?;
+    let bytes = reporter_module(sig, id).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
     let module = l.host.compile(&bytes)?;
     let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
@@ -184,11 +176,7 @@ fn sleb(out: &mut Vec<u8>, mut v: i32) {
 /// Instantiates a forwarder bound to libdl's export `target`; returns the
 /// instance (its export 0 is the function to bind the import to).
 pub fn forwarder(l: &mut Loader, sig: &Sig, target: u32, caller: u32) -> Result<InstanceHandle> {
-    let bytes = forwarder_module(sig, caller).ok_or(Error::Limit {
-        what: "value type code in a forwarded signature",
-        value: 0,
-        limit: 0,
-    })?;
+    let bytes = forwarder_module(sig, caller).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
     let module = l.host.compile(&bytes)?;
     let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];

@@ -105,6 +105,9 @@ pub enum Error {
     NotInitialised,
     /// A required export (e.g. `__wasm_call_ctors`) has a type libdl cannot call.
     BadEntryPoint { name: &'static str },
+    /// A signature libdl cannot generate a trampoline or forwarder for
+    /// (a reference type other than funcref/externref).
+    UnsupportedSignature { sig: Sig },
     /// A `dlinfo` request libdl does not answer.
     DlinfoRequest { request: i32 },
     /// An import bound to a module of the same load that is not instantiated
@@ -208,6 +211,9 @@ impl Error {
                 "cannot bind {symbol}: {provider} is part of a dependency cycle and is not instantiated yet"
             ),
             Error::InDependency(_) => Ok(()),
+            Error::UnsupportedSignature { sig } => {
+                write!(out, "cannot generate a binding for a function of type {sig}")
+            }
             Error::DlinfoRequest { request } => write!(
                 out,
                 "unsupported dlinfo request {request} (RTLD_DI_LINKMAP and RTLD_DI_ORIGIN are supported)"
