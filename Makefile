@@ -131,7 +131,8 @@ demo: $(RUNNER) sysroot
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
 
 # ---- tests ----------------------------------------------------------------
-test: lint unit-test shim-test conformance scenarios demo-test real-programs browser-test
+test: lint unit-test shim-test conformance scenarios demo-test real-programs browser-test \
+      hostile size-check fuzz-smoke
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)
@@ -178,6 +179,13 @@ bench-calls:
 
 # The JavaScript shim: Node runner, conformance suite on both runners, browser.
 include host-abi/js/js.mk
+
+# Hostile modules on both runners; fuzzing (fuzz-smoke in make test, fuzz
+# for long runs); benchmarks and the size budget of libdl.so.
+include tests/hostile/hostile.mk
+include libdl/fuzz/fuzz.mk
+include bench/bench.mk
+bench: bench-calls
 
 # Real third-party programs (SQLite with its extensions, Lua with LPeg),
 # built from Debian source packages at test time.

@@ -1,5 +1,6 @@
 # Fuzzing libdl natively with cargo-fuzz (libFuzzer; nightly). The targets
-# (libdl/fuzz/fuzz_targets/): parse, analyze (import/export analysis), load
+# (libdl/fuzz/fuzz_targets/): parse, parse_diff (parse.rs against its
+# wasmparser-reader reference, src/parse_ref.rs), analyze (import/export analysis), load
 # (the whole load plan over the checking host double, libdl/src/fakehost.rs).
 # Seeds: the real side modules of the scenarios and the demo, and the hostile
 # corpus; each target keeps its corpus under build/fuzz/corpus/TARGET, logs
@@ -13,7 +14,7 @@
 
 FUZZ_DIR        := $(ROOT)/libdl/fuzz
 FUZZ_OUT        := $(BUILD)/fuzz
-FUZZ_TARGETS    := parse analyze load
+FUZZ_TARGETS    := parse parse_diff analyze load
 FUZZ_SMOKE_TIME ?= 60
 FUZZ_TIME       ?= 3600
 FUZZ_BIN        := $(FUZZ_OUT)/target/x86_64-unknown-linux-gnu/release

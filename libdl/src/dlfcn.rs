@@ -128,20 +128,34 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
     let result = (|| {
         let name = core::str::from_utf8(name).map_err(|_| Error::BadString)?;
         with_loader(|l| {
-            let scope: Vec<ModId> = match handle {
-                RTLD_DEFAULT => l.global_scope.clone(),
+            // The scope is borrowed, not copied: dlsym allocates nothing on
+            // the common paths (LD_DEBUG=symbols takes the traced path).
+            let traced = l.trace.enabled(crate::trace::DEBUG_SYMBOLS);
+            let next;
+            let scope: &[ModId] = match handle {
+                RTLD_DEFAULT => &l.global_scope,
                 RTLD_NEXT => {
-                    let caller = if caller == 0 { l.program } else { caller };
-                    l.next_scope(caller)
+                    next = l.next_scope(if caller == 0 { l.program } else { caller });
+                    &next
                 }
                 h => {
                     let id = ModId::try_from(h).map_err(|_| Error::BadHandle)?;
-                    let scope = l.handle_scope(id)?;
-                    object = l.get(id).map(|m| m.path.clone());
-                    scope
+                    let m = l.get(id).ok_or(Error::BadHandle)?;
+                    object = Some(m.path.clone());
+                    match m.kind {
+                        crate::loader::Kind::Program => &l.global_scope,
+                        _ if m.local_scope.is_empty() => core::slice::from_ref(&m.id),
+                        _ => &m.local_scope,
+                    }
                 }
             };
-            let def = l.lookup_traced(&scope, name).ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
+            let found = if traced {
+                let scope = scope.to_vec();
+                l.lookup_traced(&scope, name)
+            } else {
+                l.lookup(scope, name)
+            };
+            let def = found.ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
             l.address_of(def, None)
         })
     })();

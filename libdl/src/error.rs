@@ -105,6 +105,11 @@ pub enum Error {
     NotInitialised,
     /// A required export (e.g. `__wasm_call_ctors`) has a type libdl cannot call.
     BadEntryPoint { name: &'static str },
+    /// An active element segment writes table slots outside the module's
+    /// WASM_DYLINK_MEM_INFO reservation.
+    ElemOutsideReservation { slots: u32 },
+    /// A NEEDED entry that is empty or contains a NUL byte.
+    BadNeededName,
     /// A signature libdl cannot generate a trampoline or forwarder for
     /// (a reference type other than funcref/externref).
     UnsupportedSignature { sig: Sig },
@@ -211,6 +216,11 @@ impl Error {
                 "cannot bind {symbol}: {provider} is part of a dependency cycle and is not instantiated yet"
             ),
             Error::InDependency(_) => Ok(()),
+            Error::ElemOutsideReservation { slots } => write!(
+                out,
+                "malformed dynamic library: an element segment writes outside the {slots} table slots its dylink.0 reserves"
+            ),
+            Error::BadNeededName => out.write_str("malformed dylink.0: a needed library name is empty or contains a NUL byte"),
             Error::UnsupportedSignature { sig } => {
                 write!(out, "cannot generate a binding for a function of type {sig}")
             }

@@ -262,12 +262,16 @@ impl Loader {
         id
     }
 
+    /// Modules are kept in registration order, which is increasing id order
+    /// (ids are never reused), so a lookup is a binary search.
     pub fn get(&self, id: ModId) -> Option<&Loaded> {
-        self.modules.iter().find(|m| m.id == id)
+        let i = self.modules.binary_search_by_key(&id, |m| m.id).ok()?;
+        self.modules.get(i)
     }
 
     pub fn get_mut(&mut self, id: ModId) -> Option<&mut Loaded> {
-        self.modules.iter_mut().find(|m| m.id == id)
+        let i = self.modules.binary_search_by_key(&id, |m| m.id).ok()?;
+        self.modules.get_mut(i)
     }
 
     pub fn find_by_path(&self, path: &str) -> Option<ModId> {
@@ -429,6 +433,7 @@ impl Loader {
             drop(bytes);
             let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
             let placement = place::place(&mut *self.host, &mut self.table, &mem_info)?;
+            check_elem_segments(&info, &placement)?;
             let id = self.alloc_id();
             let name = self.program_name.clone();
             self.modules.push(Loaded::new(id, name, Kind::Program, module, info, placement));
@@ -613,6 +618,11 @@ impl Loader {
                 placement.table_size
             );
             self.trace_libs(&msg, "placed");
+        }
+        if let Err(e) = check_elem_segments(&info, &placement) {
+            place::unplace(&mut *self.host, &mut self.table, &placement);
+            self.host.module_free(module);
+            return Err(e);
         }
         let id = self.alloc_id();
         self.modules.push(Loaded::new(id, path, Kind::Side, module, info, placement));
@@ -950,6 +960,30 @@ impl Loaded {
             init_seq: 0,
         }
     }
+}
+
+/// A placed module's active element segments must write only the table
+/// slots reserved for it (`[__table_base, +tablesize)`): relative to
+/// `__table_base` and inside the reservation. Otherwise instantiation would
+/// overwrite other modules' (or the program's) function pointers.
+fn check_elem_segments(info: &Module, place: &Placement) -> Result<()> {
+    let table_base_global = info
+        .imports
+        .iter()
+        .filter(|i| matches!(i.kind, parse::ImportKind::Global { .. }))
+        .position(|i| i.module == "env" && i.name == "__table_base")
+        .map(|p| p as u32);
+    for seg in &info.elems {
+        let inside = seg.offset.global.is_some()
+            && seg.offset.global == table_base_global
+            && u32::try_from(seg.offset.value).ok().is_some_and(|start| {
+                start.checked_add(seg.funcs.len() as u32).is_some_and(|end| end <= place.table_size)
+            });
+        if !inside {
+            return Err(Error::ElemOutsideReservation { slots: place.table_size });
+        }
+    }
+    Ok(())
 }
 
 /// Where a module's own active element segments put its functions. For the

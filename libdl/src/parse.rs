@@ -22,7 +22,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use wasmparser::{BinaryReader, Dylink0Subsection, ExternalKind, KnownCustom, Parser, Payload, TypeRef};
+use wasmparser::{BinaryReader, Dylink0Subsection, ExternalKind, Parser, Payload, TypeRef};
 
 use crate::error::{Error, Result};
 
@@ -263,9 +263,10 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                     if !is_first || m.dylink.is_some() {
                         return Err(Error::DylinkNotFirst);
                     }
-                    if let KnownCustom::Dylink0(reader) = c.as_known() {
-                        m.dylink = Some(parse_dylink0(reader)?);
-                    }
+                    // What `c.as_known()` gives for this name, without
+                    // linking in the readers of every other known section.
+                    let reader = BinaryReader::new(c.data(), c.data_offset());
+                    m.dylink = Some(parse_dylink0(wasmparser::Dylink0SectionReader::new(reader))?);
                 }
                 _ => {}
             },
@@ -512,6 +513,11 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
             Dylink0Subsection::Needed(names) => {
                 limit("number of needed libraries", names.len(), MAX_NEEDED)?;
                 for n in names {
+                    // A file name: never empty, never with a NUL (which would
+                    // also cut the dlerror text short).
+                    if n.is_empty() || n.contains('\0') {
+                        return Err(Error::BadNeededName);
+                    }
                     d.needed.push(name(n)?);
                 }
             }
@@ -732,5 +738,71 @@ pub mod tests {
         assert_eq!(m.exports[0], Export { name: "g".into(), kind: ExportKind::Func, index: 1 });
         let sig = m.func_sig(1).unwrap();
         assert_eq!(alloc::format!("{sig}"), "(i32, f64) -> (i64)");
+    }
+
+    /// A side module with the given extra sections after `dylink.0`.
+    #[cfg(test)]
+    fn with_sections(extra: &[(u8, Vec<u8>)]) -> Vec<u8> {
+        let mut all = vec![(0, dylink0(&[mem_info(0, 0, 0, 0)]))];
+        all.extend(extra.iter().cloned());
+        module(&all)
+    }
+
+    #[test]
+    fn reads_globals_with_every_constant_expression_form() {
+        let mut g = Vec::new();
+        leb(&mut g, 7);
+        g.extend_from_slice(&[0x7f, 0, 0x41, 0x80, 0x01, 0x0b]); // i32.const 128
+        g.extend_from_slice(&[0x7e, 1, 0x42, 0x7f, 0x0b]); // mut i64.const -1
+        g.extend_from_slice(&[0x7d, 0, 0x43, 0, 0, 0x80, 0x3f, 0x0b]); // f32.const 1.0
+        g.extend_from_slice(&[0x7c, 0, 0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x0b]); // f64.const 1.0
+        g.extend_from_slice(&[0x7f, 0, 0x23, 0, 0x41, 2, 0x6a, 0x0b]); // global.get 0; i32.const 2; i32.add
+        g.extend_from_slice(&[0x70, 0, 0xd0, 0x70, 0x0b]); // ref.null func
+        g.extend_from_slice(&[0x70, 0, 0xd2, 0, 0x0b]); // ref.func 0
+        let m = parse(&with_sections(&[(6, g)]), Expect::SideModule).unwrap();
+        assert_eq!(
+            m.globals,
+            vec![(0x7f, false), (0x7e, true), (0x7d, false), (0x7c, false), (0x7f, false), (0x70, false), (0x70, false)]
+        );
+    }
+
+    #[test]
+    fn reads_element_segments_of_table_zero() {
+        let mut e = Vec::new();
+        leb(&mut e, 6);
+        e.extend_from_slice(&[0x00, 0x41, 5, 0x0b, 2, 7, 8]); // active, i32.const 5: funcs 7, 8
+        e.extend_from_slice(&[0x00, 0x23, 1, 0x41, 3, 0x6a, 0x0b, 1, 9]); // global.get 1 + 3: func 9
+        e.extend_from_slice(&[0x01, 0x00, 1, 4]); // passive: not placed
+        e.extend_from_slice(&[0x02, 1, 0x41, 0, 0x0b, 0x00, 1, 4]); // table 1: not ours
+        e.extend_from_slice(&[0x03, 0x00, 1, 4]); // declared
+        // active, expressions: ref.func 6, ref.null func
+        e.extend_from_slice(&[0x04, 0x41, 0, 0x0b, 2, 0xd2, 6, 0x0b, 0xd0, 0x70, 0x0b]);
+        let m = parse(&with_sections(&[(9, e)]), Expect::SideModule).unwrap();
+        let offsets: Vec<_> = m.elems.iter().map(|s| (s.offset.global, s.offset.value)).collect();
+        assert_eq!(offsets, vec![(None, 5), (Some(1), 3), (None, 0)]);
+        let funcs: Vec<_> = m.elems.iter().map(|s| s.funcs.clone()).collect();
+        assert_eq!(funcs, vec![vec![7, 8], vec![9], vec![6, u32::MAX]]);
+    }
+
+    #[test]
+    fn refuses_broken_globals_and_elements_as_wasmparser_does() {
+        let err = |id: u8, body: &[u8]| match parse(&with_sections(&[(id, body.to_vec())]), Expect::SideModule) {
+            Err(Error::Malformed { offset, message }) => (offset, message),
+            other => panic!("{other:?}"),
+        };
+        // The payload of the section under test starts at byte 0x1b.
+        assert_eq!(err(6, &[1, 0x7f, 0, 0x01, 0x0b]), (0x1e, NOT_CONST.into()));
+        assert_eq!(err(6, &[1, 0x7f, 0, 0xfd, 12]), (0x1e, "unexpected SIMD opcode: 0xfd".into()));
+        assert_eq!(err(6, &[1, 0x7f, 0, 0x41, 0x80]).1, "unexpected end-of-file");
+        assert_eq!(
+            err(6, &[1, 0x7f, 0, 0x41, 0, 0x0b, 0xaa]),
+            (0x21, "section size mismatch: unexpected data at the end of the section".into())
+        );
+        assert_eq!(err(9, &[1, 0x08]), (0x1c, "invalid flags byte in element segment".into()));
+        assert_eq!(
+            err(9, &[1, 0x01, 0x03, 0]),
+            (0x1d, "only the function external type is supported in elem segment".into())
+        );
+        assert_eq!(err(9, &[1, 0x00, 0x41, 0, 0x0b, 2, 0]).1, "unexpected end-of-file");
     }
 }

@@ -262,6 +262,13 @@ def corpus():
     # with i32.add needs extended-const, which not every engine has)
     elem_far = vec([b"\x00" + b"\x41" + sleb(0x7FFFFFF0) + b"\x0b" + vec([leb(0)])])
     c["elem-out-of-table.so"] = side(extra=[section(9, elem_far)])
+    # Found by the load fuzz target: MEM_INFO reserves no table slots, but an
+    # element segment puts 2 functions at __table_base, i.e. in slots that
+    # belong to nobody (or to another module). libdl does not check element
+    # segments against the reservation (loader.rs, elem_slots).
+    elem_outside = vec([b"\x00" + b"\x23\x01\x0b" + vec([leb(0), leb(0)])])
+    c["elem-outside-reservation.so"] = side(dylink=dylink0(meminfo(tsize=0)), extra=[section(9, elem_outside)])
+    c["elem-outside-reservation-2.so"] = side(dylink=dylink0(meminfo(tsize=1)), extra=[section(9, elem_outside)])
     data_far = section(11, vec([b"\x00" + b"\x41" + sleb(0x7FFFFFF0) + b"\x0b" + name(b"xxxxxxxx")]))
     c["data-out-of-memory.so"] = side() + data_far
     c["datacount-mismatch.so"] = MAGIC + dylink0(meminfo()) + section(12, leb(5))

@@ -15,6 +15,28 @@ use libdl::loader::{Loader, OpenFlags};
 use libdl::parse::tests::module;
 use libdl::parse::{parse, ExportKind, Expect, ImportKind, Module};
 
+pub mod parse_ref;
+
+/// The current `parse` against the reference (`parse_ref`, wasmparser's own
+/// global and element readers): the same module or the same error, except
+/// that the current one may refuse a constant expression holding a
+/// non-constant instruction (`parse::NOT_CONST`), which no valid module has.
+pub fn parse_diff(data: &[u8]) {
+    for expect in [Expect::SideModule, Expect::Program] {
+        let new = parse(data, expect);
+        let old = parse_ref::parse(
+            data,
+            if expect == Expect::Program { parse_ref::Expect::Program } else { parse_ref::Expect::SideModule },
+        );
+        match (&new, &old) {
+            (Err(libdl::error::Error::Malformed { message, .. }), _) if message == libdl::parse::NOT_CONST => {}
+            (Ok(n), Ok(o)) => assert_eq!(format!("{n:?}"), format!("{o:?}")),
+            (Err(n), Err(o)) => assert_eq!(n, o),
+            (n, o) => panic!("parse differs from the reference: {n:?} vs {o:?}"),
+        }
+    }
+}
+
 /// The file under test is placed here (and at `/q/libx.so` for NEEDED).
 pub const PATH: &str = "/p/x.so";
 
@@ -207,7 +229,7 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
                                 let h = view.0.lock().unwrap();
                                 if std::env::var_os("LIBDL_FUZZ_VERBOSE").is_some() && h.table.get(addr as usize).is_none_or(|e| e.is_none()) {
                                     let m = l.get(def.module).unwrap();
-                                    eprintln!("def {def:?} path {} instantiated {} place {:?} elem_slots {:?} owned {:?} elems {:?} table {:?}", m.path, m.instantiated, m.place, m.elem_slots, l.owned_slots, m.info.elems, h.table);
+                                    eprintln!("def {def:?} path {} instantiated {} place {:?} elem_slots {:?} owned {:?} elems {:?}", m.path, m.instantiated, m.place, m.elem_slots, l.owned_slots, m.info.elems);
                                 }
                                 assert!(h.table.get(addr as usize).is_some_and(|e| e.is_some()), "dlsym({n}) slot {addr} empty");
                             }
