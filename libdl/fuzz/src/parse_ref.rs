@@ -405,6 +405,11 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
             Dylink0Subsection::Needed(names) => {
                 limit("number of needed libraries", names.len(), MAX_NEEDED)?;
                 for n in names {
+                    // The same rule as libdl's parser (added after this copy
+                    // was taken): NEEDED names are never empty and never contain NUL.
+                    if n.is_empty() || n.contains('\0') {
+                        return Err(Error::BadNeededName);
+                    }
                     d.needed.push(name(n)?);
                 }
             }
