@@ -113,6 +113,17 @@ pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle
     instance
 }
 
+/// Compiles and instantiates a generated module whose one import, `l.f`,
+/// is libdl's export number `target`.
+fn bound_to_libdl(l: &mut Loader, bytes: &[u8], target: u32) -> Result<InstanceHandle> {
+    let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
+    let module = l.host.compile(bytes)?;
+    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
+    let instance = l.host.instantiate(module, &imports);
+    l.host.module_free(module);
+    instance
+}
+
 /// A module exporting `f: sig` that calls `l.f(id)` (libdl's report of an
 /// unresolved symbol, which does not return) and traps if it does.
 pub fn reporter_module(sig: &Sig, id: u32) -> Option<Vec<u8>> {
@@ -135,12 +146,7 @@ pub fn reporter_module(sig: &Sig, id: u32) -> Option<Vec<u8>> {
 /// export `target`; its export 0 is the function.
 pub fn reporter(l: &mut Loader, sig: &Sig, target: u32, id: u32) -> Result<InstanceHandle> {
     let bytes = reporter_module(sig, id).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
-    let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
-    let module = l.host.compile(&bytes)?;
-    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
-    let instance = l.host.instantiate(module, &imports);
-    l.host.module_free(module);
-    instance
+    bound_to_libdl(l, &bytes, target)
 }
 
 /// A module importing `l.f: (sig.params..., i32) -> sig.results` and
@@ -177,12 +183,7 @@ fn sleb(out: &mut Vec<u8>, mut v: i32) {
 /// instance (its export 0 is the function to bind the import to).
 pub fn forwarder(l: &mut Loader, sig: &Sig, target: u32, caller: u32) -> Result<InstanceHandle> {
     let bytes = forwarder_module(sig, caller).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
-    let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
-    let module = l.host.compile(&bytes)?;
-    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
-    let instance = l.host.instantiate(module, &imports);
-    l.host.module_free(module);
-    instance
+    bound_to_libdl(l, &bytes, target)
 }
 
 #[cfg(test)]

@@ -962,17 +962,21 @@ impl Loaded {
     }
 }
 
+/// The global index of a module's `env.__table_base` import, if any.
+fn table_base_global(info: &Module) -> Option<u32> {
+    info.imports
+        .iter()
+        .filter(|i| matches!(i.kind, parse::ImportKind::Global { .. }))
+        .position(|i| i.module == "env" && i.name == "__table_base")
+        .map(|p| p as u32)
+}
+
 /// A placed module's active element segments must write only the table
 /// slots reserved for it (`[__table_base, +tablesize)`): relative to
 /// `__table_base` and inside the reservation. Otherwise instantiation would
 /// overwrite other modules' (or the program's) function pointers.
 fn check_elem_segments(info: &Module, place: &Placement) -> Result<()> {
-    let table_base_global = info
-        .imports
-        .iter()
-        .filter(|i| matches!(i.kind, parse::ImportKind::Global { .. }))
-        .position(|i| i.module == "env" && i.name == "__table_base")
-        .map(|p| p as u32);
+    let table_base_global = table_base_global(info);
     for seg in &info.elems {
         let inside = seg.offset.global.is_some()
             && seg.offset.global == table_base_global
@@ -990,12 +994,7 @@ fn check_elem_segments(info: &Module, place: &Placement) -> Result<()> {
 /// program the offsets are absolute; for a side module, relative to its
 /// imported `__table_base`.
 fn elem_slots(info: &Module, kind: Kind, table_base: u32) -> HashMap<u32, u32> {
-    let table_base_global = info
-        .imports
-        .iter()
-        .filter(|i| matches!(i.kind, parse::ImportKind::Global { .. }))
-        .position(|i| i.module == "env" && i.name == "__table_base")
-        .map(|p| p as u32);
+    let table_base_global = table_base_global(info);
     let mut out = HashMap::new();
     for seg in &info.elems {
         let base = match (seg.offset.global, kind) {
