@@ -136,6 +136,8 @@ test: lint unit-test shim-test conformance scenarios demo-test real-programs bro
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)
+	cargo fmt --check
+	cd libdl/fuzz && cargo fmt --check
 	cargo clippy -q -p libdl --all-targets -- -D warnings
 	RUSTFLAGS="-C relocation-model=pic" $(CARGO_NIGHTLY) clippy -q -p libdl --target wasm32-unknown-unknown \
 	    -Zbuild-std=core,alloc --target-dir $(BUILD)/cargo-clippy -- -D warnings

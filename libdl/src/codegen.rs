@@ -13,7 +13,6 @@
 //!   the symbol's GOT cells, so the binding happens late, without a round trip
 //!   through the host on any call.
 
-
 use alloc::vec::Vec;
 
 use crate::error::{Error, Result};
@@ -45,7 +44,11 @@ fn encodable(v: u8) -> bool {
 
 /// Whether a generated function can have this signature.
 fn supported(sig: &Sig) -> bool {
-    sig.params.iter().chain(sig.results.iter()).all(|v| encodable(*v)) && sig.params.len() <= 1000
+    sig.params
+        .iter()
+        .chain(sig.results.iter())
+        .all(|v| encodable(*v))
+        && sig.params.len() <= 1000
 }
 
 /// A function type: `sig`, with an extra trailing i32 parameter if asked.
@@ -105,9 +108,14 @@ pub fn trampoline_module(sig: &Sig, slot: u32) -> Option<Vec<u8>> {
 
 /// Instantiates a trampoline through `slot`; its export 0 is the function.
 pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle> {
-    let bytes = trampoline_module(sig, slot).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
+    let bytes = trampoline_module(sig, slot)
+        .ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     let module = l.host.compile(&bytes)?;
-    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_TABLE, 0, 0)];
+    let imports = [crate::host::ImportDesc::new(
+        crate::host::IMPORT_TABLE,
+        0,
+        0,
+    )];
     let instance = l.host.instantiate(module, &imports);
     l.host.module_free(module);
     instance
@@ -118,7 +126,11 @@ pub fn trampoline(l: &mut Loader, sig: &Sig, slot: u32) -> Result<InstanceHandle
 fn bound_to_libdl(l: &mut Loader, bytes: &[u8], target: u32) -> Result<InstanceHandle> {
     let libdl = l.get(l.libdl).ok_or(Error::NotInitialised)?.instance;
     let module = l.host.compile(bytes)?;
-    let imports = [crate::host::ImportDesc::new(crate::host::IMPORT_EXPORT, libdl, target)];
+    let imports = [crate::host::ImportDesc::new(
+        crate::host::IMPORT_EXPORT,
+        libdl,
+        target,
+    )];
     let instance = l.host.instantiate(module, &imports);
     l.host.module_free(module);
     instance
@@ -145,7 +157,8 @@ pub fn reporter_module(sig: &Sig, id: u32) -> Option<Vec<u8>> {
 /// Instantiates a reporter for unresolved symbol `id`, bound to libdl's
 /// export `target`; its export 0 is the function.
 pub fn reporter(l: &mut Loader, sig: &Sig, target: u32, id: u32) -> Result<InstanceHandle> {
-    let bytes = reporter_module(sig, id).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
+    let bytes =
+        reporter_module(sig, id).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     bound_to_libdl(l, &bytes, target)
 }
 
@@ -182,7 +195,8 @@ fn sleb(out: &mut Vec<u8>, mut v: i32) {
 /// Instantiates a forwarder bound to libdl's export `target`; returns the
 /// instance (its export 0 is the function to bind the import to).
 pub fn forwarder(l: &mut Loader, sig: &Sig, target: u32, caller: u32) -> Result<InstanceHandle> {
-    let bytes = forwarder_module(sig, caller).ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
+    let bytes = forwarder_module(sig, caller)
+        .ok_or_else(|| Error::UnsupportedSignature { sig: sig.clone() })?;
     bound_to_libdl(l, &bytes, target)
 }
 
@@ -193,7 +207,10 @@ mod tests {
 
     #[test]
     fn trampoline_parses_back() {
-        let sig = Sig { params: alloc::vec![0x7e, 0x7d], results: alloc::vec![0x7c] };
+        let sig = Sig {
+            params: alloc::vec![0x7e, 0x7d],
+            results: alloc::vec![0x7c],
+        };
         let m = parse(&trampoline_module(&sig, 300).unwrap(), Expect::Program).unwrap();
         assert_eq!(m.imports[0].kind, crate::parse::ImportKind::Table);
         assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
@@ -201,20 +218,35 @@ mod tests {
 
     #[test]
     fn reporter_parses_back() {
-        let sig = Sig { params: alloc::vec![0x7f], results: alloc::vec![0x7c] };
+        let sig = Sig {
+            params: alloc::vec![0x7f],
+            results: alloc::vec![0x7c],
+        };
         let m = parse(&reporter_module(&sig, 5).unwrap(), Expect::Program).unwrap();
-        assert_eq!(m.func_sig(0), Some(&Sig { params: alloc::vec![0x7f], results: alloc::vec![] }));
+        assert_eq!(
+            m.func_sig(0),
+            Some(&Sig {
+                params: alloc::vec![0x7f],
+                results: alloc::vec![]
+            })
+        );
         assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
     }
 
     #[test]
     fn forwarder_parses_back() {
-        let sig = Sig { params: alloc::vec![0x7f, 0x7f], results: alloc::vec![0x7f] };
+        let sig = Sig {
+            params: alloc::vec![0x7f, 0x7f],
+            results: alloc::vec![0x7f],
+        };
         for caller in [0u32, 1, 63, 64, 200, 70000] {
             let bytes = forwarder_module(&sig, caller).unwrap();
             let m = parse(&bytes, Expect::Program).unwrap();
             assert_eq!(m.imports.len(), 1);
-            let want_import = Sig { params: alloc::vec![0x7f, 0x7f, 0x7f], results: alloc::vec![0x7f] };
+            let want_import = Sig {
+                params: alloc::vec![0x7f, 0x7f, 0x7f],
+                results: alloc::vec![0x7f],
+            };
             assert_eq!(m.func_sig(0), Some(&want_import));
             assert_eq!(m.func_sig(m.exports[0].index), Some(&sig));
         }
@@ -222,5 +254,4 @@ mod tests {
         sleb(&mut b, 64);
         assert_eq!(b, [0xc0, 0x00]);
     }
-
 }

@@ -28,7 +28,10 @@ struct LastError {
     pending: bool,
 }
 
-static LAST_ERROR: Mutex<LastError> = Mutex::new(LastError { text: Vec::new(), pending: false });
+static LAST_ERROR: Mutex<LastError> = Mutex::new(LastError {
+    text: Vec::new(),
+    pending: false,
+});
 
 fn set_error(e: &Error, object: Option<&str>) {
     let mut s = String::new();
@@ -155,14 +158,20 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
             } else {
                 l.lookup(scope, name)
             };
-            let def = found.ok_or_else(|| Error::UndefinedSymbol { symbol: String::from(name) })?;
+            let def = found.ok_or_else(|| Error::UndefinedSymbol {
+                symbol: String::from(name),
+            })?;
             l.address_of(def, None)
         })
     })();
     match result {
         Ok(addr) => addr as usize,
         Err(e) => {
-            let obj = if matches!(e, Error::BadHandle) { None } else { object };
+            let obj = if matches!(e, Error::BadHandle) {
+                None
+            } else {
+                object
+            };
             set_error(&e, obj.as_deref());
             0
         }
@@ -183,13 +192,15 @@ pub enum Info {
 
 /// `dlinfo`: the answer, or -1 after setting dlerror.
 pub fn info(handle: usize, request: i32) -> Option<Info> {
-    let result = ModId::try_from(handle).map_err(|_| Error::BadHandle).and_then(|id| {
-        with_loader(|l| match request {
-            RTLD_DI_LINKMAP => l.link_map(id).map(Info::Pointer),
-            RTLD_DI_ORIGIN => l.origin(id).map(Info::Text),
-            _ => Err(Error::DlinfoRequest { request }),
-        })
-    });
+    let result = ModId::try_from(handle)
+        .map_err(|_| Error::BadHandle)
+        .and_then(|id| {
+            with_loader(|l| match request {
+                RTLD_DI_LINKMAP => l.link_map(id).map(Info::Pointer),
+                RTLD_DI_ORIGIN => l.origin(id).map(Info::Text),
+                _ => Err(Error::DlinfoRequest { request }),
+            })
+        });
     match result {
         Ok(i) => Some(i),
         Err(e) => {
@@ -209,7 +220,9 @@ pub fn register_exit(caller: ModId, slot: u32, arg: u32, with_arg: bool) -> i32 
 
 /// The message for unresolved symbol `id` (RTLD_LAZY), called when it is.
 pub fn unresolved_message(id: u32) -> String {
-    let found = with_loader(|l| Ok(l.unresolved.get(id as usize).cloned())).ok().flatten();
+    let found = with_loader(|l| Ok(l.unresolved.get(id as usize).cloned()))
+        .ok()
+        .flatten();
     match found {
         Some((sym, module)) => alloc::format!(
             "libdl: fatal error: {module}: symbol {sym} was called but is not defined (left unbound by RTLD_LAZY)\n"
@@ -239,8 +252,16 @@ pub fn program_atexit_slot() -> Option<u32> {
         let scope = l.global_scope.clone();
         let def = l.lookup(&scope, "atexit").ok_or(Error::NotInitialised)?;
         let m = l.get(def.module).ok_or(Error::NotInitialised)?;
-        let func = m.info.exports.get(def.export as usize).map(|e| e.index).ok_or(Error::NotInitialised)?;
-        let want = crate::parse::Sig { params: alloc::vec![0x7f], results: alloc::vec![0x7f] };
+        let func = m
+            .info
+            .exports
+            .get(def.export as usize)
+            .map(|e| e.index)
+            .ok_or(Error::NotInitialised)?;
+        let want = crate::parse::Sig {
+            params: alloc::vec![0x7f],
+            results: alloc::vec![0x7f],
+        };
         if def.kind != crate::parse::ExportKind::Func || m.info.func_sig(func) != Some(&want) {
             return Err(Error::BadEntryPoint { name: "atexit" });
         }
@@ -280,7 +301,11 @@ pub fn close(handle: usize) -> i32 {
 
 /// Bootstrap entry point the shim calls once both libdl and the program are
 /// instantiated (host-abi/SPEC.md, "Starting a process").
-pub fn init(host: alloc::boxed::Box<dyn crate::host::Host + Send>, libdl: (u32, u32), program: (u32, u32)) -> Result<()> {
+pub fn init(
+    host: alloc::boxed::Box<dyn crate::host::Host + Send>,
+    libdl: (u32, u32),
+    program: (u32, u32),
+) -> Result<()> {
     let mut guard = LOADER.lock();
     if guard.is_some() {
         return Err(Error::NotInitialised);
@@ -329,7 +354,14 @@ pub fn run_program(
         // command gets this call from wasm-ld's wrapper of _start.
         let dtors = l.entry_slot(program, "__wasm_call_dtors", &mut txn)?;
         *guard = Some(l);
-        (opened.init_slots, start.into_iter().chain(start_slot).chain(dtors).collect::<Vec<u32>>())
+        (
+            opened.init_slots,
+            start
+                .into_iter()
+                .chain(start_slot)
+                .chain(dtors)
+                .collect::<Vec<u32>>(),
+        )
     };
     for slot in init {
         crate::rt::call_slot(slot);
@@ -351,9 +383,23 @@ mod tests {
         assert!(decode_flags(RTLD_LAZY | RTLD_GLOBAL).unwrap().global);
         assert!(decode_flags(RTLD_LAZY).unwrap().lazy);
         assert!(decode_flags(RTLD_NOW | RTLD_NOLOAD).unwrap().noload);
-        assert!(decode_flags(RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL).unwrap().nodelete);
-        for bad in [0, RTLD_LAZY | RTLD_NOW, RTLD_NOW | RTLD_LOCAL | RTLD_GLOBAL, RTLD_NOW | 0x10000, RTLD_GLOBAL] {
-            assert_eq!(decode_flags(bad).unwrap_err(), Error::BadFlags { flags: bad }, "{bad:#x}");
+        assert!(
+            decode_flags(RTLD_NOW | RTLD_NODELETE | RTLD_LOCAL)
+                .unwrap()
+                .nodelete
+        );
+        for bad in [
+            0,
+            RTLD_LAZY | RTLD_NOW,
+            RTLD_NOW | RTLD_LOCAL | RTLD_GLOBAL,
+            RTLD_NOW | 0x10000,
+            RTLD_GLOBAL,
+        ] {
+            assert_eq!(
+                decode_flags(bad).unwrap_err(),
+                Error::BadFlags { flags: bad },
+                "{bad:#x}"
+            );
         }
     }
 }

@@ -80,13 +80,20 @@ pub enum Error {
     /// A dylink.0 subsection that may appear once appeared again.
     DuplicateSubsection { id: u8 },
     /// A value above one of the named limits in `parse` or `place`.
-    Limit { what: &'static str, value: u64, limit: u64 },
+    Limit {
+        what: &'static str,
+        value: u64,
+        limit: u64,
+    },
     /// An import libdl does not know how to satisfy.
     UnsupportedImport { module: String, name: String },
     /// A non-weak symbol no module in scope defines.
     UndefinedSymbol { symbol: String },
     /// A symbol found, but as a function where data was needed or the reverse.
-    SymbolKind { symbol: String, wanted: &'static str },
+    SymbolKind {
+        symbol: String,
+        wanted: &'static str,
+    },
     /// A function import whose signature differs from the definition found.
     SignatureMismatch(alloc::boxed::Box<Mismatch>),
     /// The memory region for a module's data could not be allocated.
@@ -247,13 +254,31 @@ mod tests {
     #[test]
     fn glibc_style_messages() {
         assert_eq!(
-            msg(Error::Open { errno: errno::NOENT }, Some("libfoo.so")),
+            msg(
+                Error::Open {
+                    errno: errno::NOENT
+                },
+                Some("libfoo.so")
+            ),
             "libfoo.so: cannot open shared object file: No such file or directory"
         );
         assert_eq!(
-            msg(Error::UndefinedSymbol { symbol: "bar".into() }, Some("/p/a.so")),
+            msg(
+                Error::UndefinedSymbol {
+                    symbol: "bar".into()
+                },
+                Some("/p/a.so")
+            ),
             "/p/a.so: undefined symbol: bar"
         );
-        assert_eq!(msg(Error::UndefinedSymbol { symbol: "bar".into() }, None), "undefined symbol: bar");
+        assert_eq!(
+            msg(
+                Error::UndefinedSymbol {
+                    symbol: "bar".into()
+                },
+                None
+            ),
+            "undefined symbol: bar"
+        );
     }
 }

@@ -8,7 +8,15 @@
 //! only), for the targets in `libdl/fuzz/`: the builders below are public and
 //! the double refuses (with an error, as a real engine would) what a real host
 //! could not do, such as growing the table past a million slots.
-#![cfg_attr(not(test), allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 #[cfg(not(test))]
 extern crate std;
@@ -26,7 +34,7 @@ use crate::loader::Loader;
 #[cfg(test)]
 use crate::loader::OpenFlags;
 use crate::parse::tests::{dylink0, leb, mem_info, module, string};
-use crate::parse::{parse, ExportKind, Expect, ImportKind};
+use crate::parse::{parse, Expect, ExportKind, ImportKind};
 
 /// The largest table the double grows to (a real engine has a limit too).
 pub const MAX_TABLE: usize = 1 << 20;
@@ -59,14 +67,26 @@ impl FakeState {
     /// What is alive: (modules, instances, globals, memory blocks, table slots in use).
     pub fn alive(&self) -> (usize, usize, usize, usize, usize) {
         let used = self.table.iter().filter(|e| e.is_some()).count();
-        (self.modules.len(), self.instances.len(), self.globals.len(), self.memory.len(), used)
+        (
+            self.modules.len(),
+            self.instances.len(),
+            self.globals.len(),
+            self.memory.len(),
+            used,
+        )
     }
 
     /// The export `export` of live instance `i`, checked to exist and have `kind`.
     fn check_export(&self, i: u32, export: u32, kind: ExportKind, what: &str) {
-        let m = self.instances.get(&i).unwrap_or_else(|| panic!("{what}: dead instance"));
+        let m = self
+            .instances
+            .get(&i)
+            .unwrap_or_else(|| panic!("{what}: dead instance"));
         let info = parse(&self.modules[m], Expect::Program).unwrap();
-        let e = info.exports.get(export as usize).unwrap_or_else(|| panic!("{what}: no export {export}"));
+        let e = info
+            .exports
+            .get(export as usize)
+            .unwrap_or_else(|| panic!("{what}: no export {export}"));
         assert_eq!(e.kind, kind, "{what}: export {} has the wrong kind", e.name);
     }
 }
@@ -108,25 +128,41 @@ impl Host for FakeState {
         Ok(h)
     }
     fn module_bytes(&mut self, m: ModuleHandle) -> Result<Vec<u8>> {
-        self.modules.get(&m).cloned().ok_or(failure("module_bytes", 1, String::new()))
+        self.modules
+            .get(&m)
+            .cloned()
+            .ok_or(failure("module_bytes", 1, String::new()))
     }
     fn module_free(&mut self, m: ModuleHandle) {
-        assert!(self.modules.remove(&m).is_some(), "module_free of a dead handle");
+        assert!(
+            self.modules.remove(&m).is_some(),
+            "module_free of a dead handle"
+        );
     }
     fn instantiate(&mut self, m: ModuleHandle, imports: &[ImportDesc]) -> Result<InstanceHandle> {
         let bytes = self.modules.get(&m).expect("instantiate: dead module");
         let info = parse(bytes, Expect::Program).unwrap();
-        assert_eq!(info.imports.len(), imports.len(), "one descriptor per import");
+        assert_eq!(
+            info.imports.len(),
+            imports.len(),
+            "one descriptor per import"
+        );
         for (imp, d) in info.imports.iter().zip(imports) {
             match (imp.kind, d.kind) {
                 (ImportKind::Memory, IMPORT_MEMORY) | (ImportKind::Table, IMPORT_TABLE) => {}
                 (ImportKind::Global { .. }, IMPORT_STACK_POINTER) => {}
                 (ImportKind::Global { mutable, .. }, IMPORT_GLOBAL) => {
-                    let g = self.globals.get(&d.a).expect("IMPORT_GLOBAL of a dead global");
+                    let g = self
+                        .globals
+                        .get(&d.a)
+                        .expect("IMPORT_GLOBAL of a dead global");
                     assert_eq!(g.0, mutable, "{}.{}: mutability", imp.module, imp.name);
                 }
                 (ImportKind::Func { .. }, IMPORT_EXPORT) => {
-                    assert!(self.instances.contains_key(&d.a), "IMPORT_EXPORT of a dead instance")
+                    assert!(
+                        self.instances.contains_key(&d.a),
+                        "IMPORT_EXPORT of a dead instance"
+                    )
                 }
                 (ImportKind::Func { .. }, IMPORT_HOST) => {}
                 (k, d) => panic!("{}.{}: descriptor {d} for {k:?}", imp.module, imp.name),
@@ -157,7 +193,11 @@ impl Host for FakeState {
             };
             let start = u64::from(base.wrapping_add(seg.offset.value as u32));
             if start + seg.funcs.len() as u64 > self.table.len() as u64 {
-                return Err(failure("instantiate", 6, "table index is out of bounds".to_string()));
+                return Err(failure(
+                    "instantiate",
+                    6,
+                    "table index is out of bounds".to_string(),
+                ));
             }
             filled.extend((0..seg.funcs.len() as u64).map(|i| (start + i) as usize));
         }
@@ -169,7 +209,10 @@ impl Host for FakeState {
         Ok(h)
     }
     fn instance_free(&mut self, i: InstanceHandle) {
-        assert!(self.instances.remove(&i).is_some(), "instance_free of a dead handle");
+        assert!(
+            self.instances.remove(&i).is_some(),
+            "instance_free of a dead handle"
+        );
     }
     fn export_global_get(&mut self, i: InstanceHandle, export: u32) -> Result<u64> {
         self.check_export(i, export, ExportKind::Global, "export_global_get");
@@ -178,7 +221,10 @@ impl Host for FakeState {
     }
     fn export_to_table(&mut self, i: InstanceHandle, export: u32, slot: u32) -> Result<()> {
         self.check_export(i, export, ExportKind::Func, "export_to_table");
-        let e = self.table.get_mut(slot as usize).expect("export_to_table: slot outside table");
+        let e = self
+            .table
+            .get_mut(slot as usize)
+            .expect("export_to_table: slot outside table");
         *e = Some((i, export));
         Ok(())
     }
@@ -191,9 +237,14 @@ impl Host for FakeState {
         Ok(old)
     }
     fn table_clear(&mut self, index: u32, count: u32) {
-        let end = index.checked_add(count).expect("table_clear: index + count overflows");
+        let end = index
+            .checked_add(count)
+            .expect("table_clear: index + count overflows");
         for s in index..end {
-            *self.table.get_mut(s as usize).expect("table_clear outside table") = None;
+            *self
+                .table
+                .get_mut(s as usize)
+                .expect("table_clear outside table") = None;
         }
     }
     fn global_new_i32(&mut self, mutable: bool, value: u32) -> Result<GlobalHandle> {
@@ -202,16 +253,25 @@ impl Host for FakeState {
         Ok(h)
     }
     fn global_set_i32(&mut self, g: GlobalHandle, value: u32) -> Result<()> {
-        let e = self.globals.get_mut(&g).expect("global_set of a dead global");
+        let e = self
+            .globals
+            .get_mut(&g)
+            .expect("global_set of a dead global");
         assert!(e.0, "global_set of an immutable global");
         e.1 = value;
         Ok(())
     }
     fn global_free(&mut self, g: GlobalHandle) {
-        assert!(self.globals.remove(&g).is_some(), "global_free of a dead handle");
+        assert!(
+            self.globals.remove(&g).is_some(),
+            "global_free of a dead handle"
+        );
     }
     fn call_slot(&mut self, slot: u32) {
-        assert!(self.table.get(slot as usize).is_some_and(|e| e.is_some()), "call of an empty slot");
+        assert!(
+            self.table.get(slot as usize).is_some_and(|e| e.is_some()),
+            "call of an empty slot"
+        );
         self.calls.push(slot);
     }
     fn mem_alloc(&mut self, size: u32, align_log2: u32) -> Result<u32> {
@@ -228,13 +288,20 @@ impl Host for FakeState {
         Ok(addr)
     }
     fn mem_free(&mut self, addr: u32, size: u32, _: u32) {
-        assert_eq!(self.memory.remove(&addr), Some(size), "mem_free of a block not allocated");
+        assert_eq!(
+            self.memory.remove(&addr),
+            Some(size),
+            "mem_free of a block not allocated"
+        );
     }
     fn read_file(&mut self, path: &str) -> core::result::Result<Vec<u8>, u16> {
         self.files.get(path).cloned().ok_or(errno::NOENT)
     }
     fn getenv(&mut self, name: &str) -> Option<String> {
-        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
     }
     fn stderr(&mut self, _: &str) {}
 }
@@ -392,13 +459,24 @@ pub fn loader_with(files: &[(&str, Vec<u8>)]) -> (Loader, FakeHost) {
     let mut host = view.0.lock().unwrap();
     host.table = vec![None; 10];
     let libdl = module(&[(0, dylink0(&[mem_info(0, 0, 0, 0)]))]);
-    let (pm, lm) = (host.compile(&program()).unwrap(), host.compile(&libdl).unwrap());
-    let (pi, li) = (host.instantiate(pm, &[]).unwrap(), host.instantiate(lm, &[]).unwrap());
+    let (pm, lm) = (
+        host.compile(&program()).unwrap(),
+        host.compile(&libdl).unwrap(),
+    );
+    let (pi, li) = (
+        host.instantiate(pm, &[]).unwrap(),
+        host.instantiate(lm, &[]).unwrap(),
+    );
     for (p, b) in files {
         host.files.insert(p.to_string(), b.clone());
     }
     drop(host);
-    let l = Loader::new(alloc::boxed::Box::new(view.clone()), (lm, li), Some((pm, pi))).unwrap();
+    let l = Loader::new(
+        alloc::boxed::Box::new(view.clone()),
+        (lm, li),
+        Some((pm, pi)),
+    )
+    .unwrap();
     (l, view)
 }
 
@@ -414,12 +492,22 @@ fn loads_binds_and_runs_entry_points_in_order() {
     );
     let (mut l, view) = loader_with(&[("/p/a.so", so)]);
     let before = view.0.lock().unwrap().globals.len();
-    let opened = l.open("/p/a.so", OpenFlags::default(), None).unwrap().unwrap();
+    let opened = l
+        .open("/p/a.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
     let h = view.0.lock().unwrap();
     // __memory_base, __table_base, and one cell each for GOT.mem and GOT.func.
     assert_eq!(h.globals.len(), before + 4);
-    let got_mem = h.globals.values().filter(|(m, v)| *m && *v == 0x104).count();
-    assert_eq!(got_mem, 1, "GOT.mem.host_data holds the program's absolute address");
+    let got_mem = h
+        .globals
+        .values()
+        .filter(|(m, v)| *m && *v == 0x104)
+        .count();
+    assert_eq!(
+        got_mem, 1,
+        "GOT.mem.host_data holds the program's absolute address"
+    );
     // __wasm_apply_data_relocs ran during the load; the constructors are left to the caller.
     assert_eq!(h.calls.len(), 1);
     let init = *opened.init_slots.first().unwrap();
@@ -428,7 +516,10 @@ fn loads_binds_and_runs_entry_points_in_order() {
 
     drop(h);
     // Opening again shares the module; closing twice unloads it completely.
-    let again = l.open("/p/a.so", OpenFlags::default(), None).unwrap().unwrap();
+    let again = l
+        .open("/p/a.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
     assert_eq!(again.id, opened.id);
     assert!(again.init_slots.is_empty(), "constructors run once");
     assert!(l.close(opened.id).unwrap().is_empty());
@@ -448,22 +539,47 @@ fn loads_binds_and_runs_entry_points_in_order() {
     assert_eq!(l.table.in_use, 1);
     let live: Vec<_> = h.table.iter().skip(10).flatten().collect();
     assert_eq!(live.len(), 1);
-    assert_eq!(live[0].0, l.get(l.program).unwrap().instance, "the program's function");
+    assert_eq!(
+        live[0].0,
+        l.get(l.program).unwrap().instance,
+        "the program's function"
+    );
     drop(h);
     assert_eq!(l.close(opened.id).unwrap_err(), Error::BadHandle);
 }
 
 #[test]
 fn failed_loads_leave_nothing_behind() {
-    let undefined = side(&[Imp::Global("GOT.func", "host_fn", true), Imp::Func("env", "nowhere", 0)], 32);
-    let mismatch = side(&[Imp::Global("GOT.mem", "host_data", true), Imp::Func("env", "host_fn", 2)], 32);
+    let undefined = side(
+        &[
+            Imp::Global("GOT.func", "host_fn", true),
+            Imp::Func("env", "nowhere", 0),
+        ],
+        32,
+    );
+    let mismatch = side(
+        &[
+            Imp::Global("GOT.mem", "host_data", true),
+            Imp::Func("env", "host_fn", 2),
+        ],
+        32,
+    );
     let kind = side(&[Imp::Global("GOT.func", "host_data", true)], 32);
-    let (mut l, view) = loader_with(&[("/p/u.so", undefined), ("/p/m.so", mismatch), ("/p/k.so", kind)]);
+    let (mut l, view) = loader_with(&[
+        ("/p/u.so", undefined),
+        ("/p/m.so", mismatch),
+        ("/p/k.so", kind),
+    ]);
     let globals = view.0.lock().unwrap().globals.len();
     let table = view.0.lock().unwrap().table.len();
 
     let e = l.open("/p/u.so", OpenFlags::default(), None).unwrap_err();
-    assert_eq!(e, Error::UndefinedSymbol { symbol: "nowhere".into() });
+    assert_eq!(
+        e,
+        Error::UndefinedSymbol {
+            symbol: "nowhere".into()
+        }
+    );
     let e = l.open("/p/m.so", OpenFlags::default(), None).unwrap_err();
     let mut msg = String::new();
     e.write_message(Some("/p/m.so"), &mut msg);
@@ -472,8 +588,20 @@ fn failed_loads_leave_nothing_behind() {
         "/p/m.so: symbol host_fn: signature mismatch: imported as (f64) -> (f64), defined in main program as () -> (i32)"
     );
     let e = l.open("/p/k.so", OpenFlags::default(), None).unwrap_err();
-    assert_eq!(e, Error::SymbolKind { symbol: "host_data".into(), wanted: "a function" });
-    assert_eq!(l.open("/p/none.so", OpenFlags::default(), None).unwrap_err(), Error::Open { errno: errno::NOENT });
+    assert_eq!(
+        e,
+        Error::SymbolKind {
+            symbol: "host_data".into(),
+            wanted: "a function"
+        }
+    );
+    assert_eq!(
+        l.open("/p/none.so", OpenFlags::default(), None)
+            .unwrap_err(),
+        Error::Open {
+            errno: errno::NOENT
+        }
+    );
 
     let h = view.0.lock().unwrap();
     assert_eq!(h.globals.len(), globals, "no global survives a failed load");
@@ -486,13 +614,27 @@ fn failed_loads_leave_nothing_behind() {
     // The table may have grown, but every slot handed out is back and empty.
     assert!(h.table.iter().skip(table.min(10)).all(|e| e.is_none()));
     drop(h);
-    assert!(l.open("/p/u.so", OpenFlags { noload: true, ..OpenFlags::default() }, None).unwrap().is_none());
+    assert!(l
+        .open(
+            "/p/u.so",
+            OpenFlags {
+                noload: true,
+                ..OpenFlags::default()
+            },
+            None
+        )
+        .unwrap()
+        .is_none());
 }
 
 #[test]
 fn weak_undefined_symbols_bind_to_zero_and_a_trampoline() {
     let mut so = side(
-        &[Imp::Func("env", "maybe", 0), Imp::Global("GOT.func", "maybe", true), Imp::Global("GOT.mem", "maybe_data", true)],
+        &[
+            Imp::Func("env", "maybe", 0),
+            Imp::Global("GOT.func", "maybe", true),
+            Imp::Global("GOT.mem", "maybe_data", true),
+        ],
         16,
     );
     // IMPORT_INFO marks both symbols weak (wasm-ld names them under "env").
@@ -513,11 +655,27 @@ fn weak_undefined_symbols_bind_to_zero_and_a_trampoline() {
     rebuilt.extend_from_slice(&so[8 + old_len..]);
     so = rebuilt;
     let (mut l, view) = loader_with(&[("/p/w.so", so)]);
-    l.open("/p/w.so", OpenFlags::default(), None).unwrap().unwrap();
-    let zero_cells = view.0.lock().unwrap().globals.values().filter(|(m, v)| *m && *v == 0).count();
-    assert_eq!(zero_cells, 2, "GOT.func.maybe and GOT.mem.maybe_data hold 0");
+    l.open("/p/w.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    let zero_cells = view
+        .0
+        .lock()
+        .unwrap()
+        .globals
+        .values()
+        .filter(|(m, v)| *m && *v == 0)
+        .count();
+    assert_eq!(
+        zero_cells, 2,
+        "GOT.func.maybe and GOT.mem.maybe_data hold 0"
+    );
     let m = l.modules.last().unwrap();
-    assert_eq!(m.weak_slots.len(), 1, "maybe() goes through a trampoline slot, bound later");
+    assert_eq!(
+        m.weak_slots.len(),
+        1,
+        "maybe() goes through a trampoline slot, bound later"
+    );
     assert_eq!(m.helpers.len(), 1);
 }
 
@@ -525,11 +683,24 @@ fn weak_undefined_symbols_bind_to_zero_and_a_trampoline() {
 fn search_path_and_global_scope() {
     let so = side(&[], 8);
     let (mut l, _view) = loader_with(&[("/usr/lib/libq.so", so.clone()), ("/opt/lib/libq.so", so)]);
-    let a = l.open("libq.so", OpenFlags { global: true, ..OpenFlags::default() }, None).unwrap().unwrap();
+    let a = l
+        .open(
+            "libq.so",
+            OpenFlags {
+                global: true,
+                ..OpenFlags::default()
+            },
+            None,
+        )
+        .unwrap()
+        .unwrap();
     assert_eq!(l.get(a.id).unwrap().path, "/usr/lib/libq.so");
     assert_eq!(l.global_scope.last(), Some(&a.id));
     // Already loaded under that file name: the same handle, without a search.
-    let b = l.open("libq.so", OpenFlags::default(), None).unwrap().unwrap();
+    let b = l
+        .open("libq.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
     assert_eq!(a.id, b.id);
 }
 
@@ -546,18 +717,45 @@ fn dependency_trees_load_once_in_order_and_unload_together() {
         ("/lib/libc.so", c),
         ("/p/liba.so", a),
     ]);
-    let opened = l.open("/p/liba.so", OpenFlags::default(), None).unwrap().unwrap();
+    let opened = l
+        .open("/p/liba.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
     let paths: Vec<String> = l.modules.iter().skip(2).map(|m| m.path.clone()).collect();
-    assert_eq!(paths, ["/p/liba.so", "/lib/libb.so", "/lib/libc.so", "/lib/libd.so"], "loaded once each, BFS");
+    assert_eq!(
+        paths,
+        ["/p/liba.so", "/lib/libb.so", "/lib/libc.so", "/lib/libd.so"],
+        "loaded once each, BFS"
+    );
     // dlsym(handle) scope: the library, then its dependencies breadth-first (libdl included).
-    let scope: Vec<String> =
-        l.get(opened.id).unwrap().local_scope.iter().map(|id| l.get(*id).unwrap().path.clone()).collect();
-    assert_eq!(scope, ["/p/liba.so", "/lib/libb.so", "/lib/libc.so", "/lib/libd.so", "libdl.so"]);
+    let scope: Vec<String> = l
+        .get(opened.id)
+        .unwrap()
+        .local_scope
+        .iter()
+        .map(|id| l.get(*id).unwrap().path.clone())
+        .collect();
+    assert_eq!(
+        scope,
+        [
+            "/p/liba.so",
+            "/lib/libb.so",
+            "/lib/libc.so",
+            "/lib/libd.so",
+            "libdl.so"
+        ]
+    );
     // Instantiated (and so initialised) dependencies first: D, then B, C, then A.
     let inst = |p: &str| l.modules.iter().find(|m| m.path == p).unwrap().instance;
-    assert!(inst("/lib/libd.so") < inst("/lib/libb.so") && inst("/lib/libb.so") < inst("/p/liba.so"));
+    assert!(
+        inst("/lib/libd.so") < inst("/lib/libb.so") && inst("/lib/libb.so") < inst("/p/liba.so")
+    );
     assert!(inst("/lib/libc.so") < inst("/p/liba.so"));
-    assert_eq!(opened.init_slots.len(), 4, "four constructors, dependencies first");
+    assert_eq!(
+        opened.init_slots.len(),
+        4,
+        "four constructors, dependencies first"
+    );
     // One dlclose of the root unloads the whole tree; libdl stays.
     let dying = l.close(opened.id).unwrap();
     let ids: Vec<_> = dying.iter().map(|(id, _)| *id).collect();
@@ -575,11 +773,19 @@ fn a_failure_anywhere_in_the_tree_undoes_the_whole_load() {
     let b = side_needing(&[], &["libd.so"]);
     let a = side_needing(&[], &["libb.so", "libmissing.so"]);
     let a2 = side_needing(&[], &["libb.so"]);
-    let (mut l, view) = loader_with(&[("/lib/libd.so", d), ("/lib/libb.so", b), ("/p/a.so", a), ("/p/a2.so", a2)]);
+    let (mut l, view) = loader_with(&[
+        ("/lib/libd.so", d),
+        ("/lib/libb.so", b),
+        ("/p/a.so", a),
+        ("/p/a2.so", a2),
+    ]);
     let e = l.open("/p/a.so", OpenFlags::default(), None).unwrap_err();
     let mut msg = String::new();
     e.write_message(Some("/p/a.so"), &mut msg);
-    assert_eq!(msg, "libmissing.so: cannot open shared object file: No such file or directory");
+    assert_eq!(
+        msg,
+        "libmissing.so: cannot open shared object file: No such file or directory"
+    );
     let e = l.open("/p/a2.so", OpenFlags::default(), None).unwrap_err();
     msg.clear();
     e.write_message(Some("/p/a2.so"), &mut msg);
@@ -598,12 +804,32 @@ fn cycles_and_self_references_are_refused_cleanly() {
     // B needs A back and exports nothing A wants: A's import cannot bind.
     let b = side_needing(&[], &["liba.so"]);
     let selfref = side_needing(&[], &["libself.so"]);
-    let (mut l, _view) = loader_with(&[("/lib/liba.so", a), ("/lib/libb.so", b), ("/lib/libself.so", selfref)]);
+    let (mut l, _view) = loader_with(&[
+        ("/lib/liba.so", a),
+        ("/lib/libb.so", b),
+        ("/lib/libself.so", selfref),
+    ]);
     // A self-reference is the library itself: it loads.
-    let s = l.open("libself.so", OpenFlags::default(), None).unwrap().unwrap();
+    let s = l
+        .open("libself.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
     assert!(l.get(s.id).unwrap().deps.is_empty());
-    assert_eq!(l.close(s.id).unwrap().len(), 1, "and it unloads on its last dlclose");
+    assert_eq!(
+        l.close(s.id).unwrap().len(),
+        1,
+        "and it unloads on its last dlclose"
+    );
     let e = l.open("liba.so", OpenFlags::default(), None).unwrap_err();
-    assert_eq!(e, Error::UndefinedSymbol { symbol: "from_b".into() });
-    assert_eq!(l.modules.len(), 3, "program, libdl and libself.so (closed, not yet finished)");
+    assert_eq!(
+        e,
+        Error::UndefinedSymbol {
+            symbol: "from_b".into()
+        }
+    );
+    assert_eq!(
+        l.modules.len(),
+        3,
+        "program, libdl and libself.so (closed, not yet finished)"
+    );
 }

@@ -46,7 +46,11 @@ pub trait Host {
     fn compile(&mut self, bytes: &[u8]) -> Result<ModuleHandle>;
     fn module_bytes(&mut self, module: ModuleHandle) -> Result<Vec<u8>>;
     fn module_free(&mut self, module: ModuleHandle);
-    fn instantiate(&mut self, module: ModuleHandle, imports: &[ImportDesc]) -> Result<InstanceHandle>;
+    fn instantiate(
+        &mut self,
+        module: ModuleHandle,
+        imports: &[ImportDesc],
+    ) -> Result<InstanceHandle>;
     fn instance_free(&mut self, instance: InstanceHandle);
     fn export_global_get(&mut self, instance: InstanceHandle, export: u32) -> Result<u64>;
     fn export_to_table(&mut self, instance: InstanceHandle, export: u32, slot: u32) -> Result<()>;
@@ -176,7 +180,10 @@ mod wasm {
 
     impl WasmHost {
         pub const fn new() -> Self {
-            WasmHost { preopens: None, environ: None }
+            WasmHost {
+                preopens: None,
+                environ: None,
+            }
         }
 
         fn check(&mut self, op: &'static str, code: i32) -> Result<()> {
@@ -206,7 +213,8 @@ mod wasm {
                     }
                     let mut name = alloc::vec![0u8; stat[1] as usize];
                     // SAFETY: name has exactly the length the host told us.
-                    if unsafe { fd_prestat_dir_name(fd, name.as_mut_ptr(), name.len() as u32) } != 0 {
+                    if unsafe { fd_prestat_dir_name(fd, name.as_mut_ptr(), name.len() as u32) } != 0
+                    {
                         continue;
                     }
                     // Some runtimes NUL-terminate the name.
@@ -257,10 +265,15 @@ mod wasm {
             unsafe { module_free(module) };
         }
 
-        fn instantiate(&mut self, module: ModuleHandle, imports: &[ImportDesc]) -> Result<InstanceHandle> {
+        fn instantiate(
+            &mut self,
+            module: ModuleHandle,
+            imports: &[ImportDesc],
+        ) -> Result<InstanceHandle> {
             let mut h = 0u32;
             // SAFETY: imports is a live slice of #[repr(C)] descriptors; h is a live u32.
-            let code = unsafe { instance_new(module, imports.as_ptr(), imports.len() as u32, &mut h) };
+            let code =
+                unsafe { instance_new(module, imports.as_ptr(), imports.len() as u32, &mut h) };
             self.check("instantiate", code)?;
             Ok(h)
         }
@@ -278,7 +291,12 @@ mod wasm {
             Ok(v)
         }
 
-        fn export_to_table(&mut self, instance: InstanceHandle, export: u32, slot: u32) -> Result<()> {
+        fn export_to_table(
+            &mut self,
+            instance: InstanceHandle,
+            export: u32,
+            slot: u32,
+        ) -> Result<()> {
             // SAFETY: handle/index-only call.
             let code = unsafe { export_to_table(instance, export, slot) };
             self.check("export_to_table", code)
@@ -289,7 +307,9 @@ mod wasm {
             // SAFETY: old is a live u32.
             let code = unsafe { table_grow(delta, &mut old) };
             if code != 0 {
-                return Err(Error::NoTable { slots: delta.into() });
+                return Err(Error::NoTable {
+                    slots: delta.into(),
+                });
             }
             Ok(old)
         }
@@ -436,14 +456,19 @@ mod wasm {
         // filestat: dev u64, ino u64, filetype u8 (+pad), nlink u64, size u64, ...
         let filetype = (st[2] & 0xff) as u8;
         if filetype != FILETYPE_REGULAR {
-            return Err(if filetype == 3 { errno::ISDIR } else { errno::INVAL });
+            return Err(if filetype == 3 {
+                errno::ISDIR
+            } else {
+                errno::INVAL
+            });
         }
         let size = st[4];
         if size > MAX_FILE_BYTES {
             return Err(errno::NOMEM);
         }
         let mut buf: Vec<u8> = Vec::new();
-        buf.try_reserve_exact(size as usize).map_err(|_| errno::NOMEM)?;
+        buf.try_reserve_exact(size as usize)
+            .map_err(|_| errno::NOMEM)?;
         buf.resize(size as usize, 0);
         let mut off = 0usize;
         loop {
@@ -455,7 +480,9 @@ mod wasm {
                 buf.try_reserve(64 * 1024).map_err(|_| errno::NOMEM)?;
                 buf.resize(off + 64 * 1024, 0);
             }
-            let Some(rest) = buf.get_mut(off..) else { return Err(errno::IO) };
+            let Some(rest) = buf.get_mut(off..) else {
+                return Err(errno::IO);
+            };
             let iov = [rest.as_mut_ptr() as usize as u32, rest.len() as u32];
             let mut n = 0u32;
             // SAFETY: the iovec points into buf's initialised tail.

@@ -201,7 +201,9 @@ impl Loader {
         program: Option<(ModuleHandle, InstanceHandle)>,
     ) -> Result<Loader> {
         let trace = Trace::from_env(host.getenv("LD_DEBUG").as_deref());
-        let program_name = host.program_name().unwrap_or_else(|| String::from("main program"));
+        let program_name = host
+            .program_name()
+            .unwrap_or_else(|| String::from("main program"));
         let table_size = host.table_grow(0)?;
         let mut l = Loader {
             host,
@@ -242,7 +244,11 @@ impl Loader {
         (module, instance): (ModuleHandle, InstanceHandle),
     ) -> Result<ModId> {
         let bytes = self.host.module_bytes(module)?;
-        let expect = if kind == Kind::Program { Expect::Program } else { Expect::SideModule };
+        let expect = if kind == Kind::Program {
+            Expect::Program
+        } else {
+            Expect::SideModule
+        };
         let info = parse::parse(&bytes, expect)?;
         drop(bytes);
         let id = self.alloc_id();
@@ -275,17 +281,28 @@ impl Loader {
     }
 
     pub fn find_by_path(&self, path: &str) -> Option<ModId> {
-        self.modules.iter().find(|m| m.kind == Kind::Side && m.path == path).map(|m| m.id)
+        self.modules
+            .iter()
+            .find(|m| m.kind == Kind::Side && m.path == path)
+            .map(|m| m.id)
     }
 
     /// `dlopen(name, flags)`: steps 1–6 of the pipeline for the library and
     /// every dependency not yet loaded, as one transaction; the caller runs
     /// the constructors (step 7) with the lock released.
-    pub fn open(&mut self, name: &str, flags: OpenFlags, caller: Option<ModId>) -> Result<Option<Opened>> {
+    pub fn open(
+        &mut self,
+        name: &str,
+        flags: OpenFlags,
+        caller: Option<ModId>,
+    ) -> Result<Option<Opened>> {
         // A library already loaded under this name or path is shared.
         if let Some(id) = self.already_loaded(name) {
             self.reopen(id, flags);
-            return Ok(Some(Opened { id, init_slots: Vec::new() }));
+            return Ok(Some(Opened {
+                id,
+                init_slots: Vec::new(),
+            }));
         }
         if flags.noload {
             return Ok(None);
@@ -361,7 +378,9 @@ impl Loader {
             .flat_map(|m| m.weak_slots.iter().map(move |(n, s)| (m.id, n.clone(), *s)))
             .collect();
         for (importer, name, slot) in waiting {
-            let Some(def) = self.lookup(&scope, &name) else { continue };
+            let Some(def) = self.lookup(&scope, &name) else {
+                continue;
+            };
             if def.kind != ExportKind::Func || def.module == importer {
                 continue;
             }
@@ -373,8 +392,14 @@ impl Loader {
             if want.is_none() || want != have {
                 continue;
             }
-            let Some(provider) = self.get(def.module).map(|p| p.instance) else { continue };
-            if self.host.export_to_table(provider, def.export, slot).is_ok() {
+            let Some(provider) = self.get(def.module).map(|p| p.instance) else {
+                continue;
+            };
+            if self
+                .host
+                .export_to_table(provider, def.export, slot)
+                .is_ok()
+            {
                 if let Some(m) = self.get_mut(importer) {
                     m.weak_slots.retain(|(n, s)| !(*n == name && *s == slot));
                     // The slot now belongs to the binding, not the importer's
@@ -391,8 +416,12 @@ impl Loader {
             .map(|(k, c)| (k.clone(), c.global))
             .collect();
         for (key, global) in missing {
-            let Target::Missing(name) = &key.target else { continue };
-            let Some(def) = self.lookup(&scope, name) else { continue };
+            let Target::Missing(name) = &key.target else {
+                continue;
+            };
+            let Some(def) = self.lookup(&scope, name) else {
+                continue;
+            };
             let kind_ok = (def.kind == ExportKind::Func) == key.func;
             if !kind_ok {
                 continue;
@@ -407,13 +436,21 @@ impl Loader {
     fn import_sig(&self, id: ModId, name: &str) -> Option<Sig> {
         let m = self.get(id)?;
         m.info.imports.iter().find_map(|i| match i.kind {
-            parse::ImportKind::Func { ty } if i.module == "env" && i.name == name => m.info.type_sig(ty).cloned(),
+            parse::ImportKind::Func { ty } if i.module == "env" && i.name == name => {
+                m.info.type_sig(ty).cloned()
+            }
             _ => None,
         })
     }
 
     /// Loads `name` and its dependency tree.
-    fn load_tree(&mut self, name: &str, flags: OpenFlags, caller: Option<ModId>, txn: &mut Txn) -> Result<Opened> {
+    fn load_tree(
+        &mut self,
+        name: &str,
+        flags: OpenFlags,
+        caller: Option<ModId>,
+        txn: &mut Txn,
+    ) -> Result<Opened> {
         // The library itself is searched for with the calling module's
         // RUNTIME_PATH, as glibc does.
         let root = self.load_one(name, caller, txn)?;
@@ -436,7 +473,14 @@ impl Loader {
             check_elem_segments(&info, &placement)?;
             let id = self.alloc_id();
             let name = self.program_name.clone();
-            self.modules.push(Loaded::new(id, name, Kind::Program, module, info, placement));
+            self.modules.push(Loaded::new(
+                id,
+                name,
+                Kind::Program,
+                module,
+                info,
+                placement,
+            ));
             txn.registered.push(id);
             self.program = id;
             // The program, then libdl, then its dependencies: the global scope.
@@ -445,9 +489,17 @@ impl Loader {
             // for a program: libc.so refers to symbols a program may never
             // define (its fallback __main_argc_argv calls `main`, which
             // clang renames), harmless unless called.
-            let bind_now = self.host.getenv("LD_BIND_NOW").is_some_and(|v| !v.is_empty());
+            let bind_now = self
+                .host
+                .getenv("LD_BIND_NOW")
+                .is_some_and(|v| !v.is_empty());
             self.lazy = !bind_now;
-            let flags = OpenFlags { global: true, nodelete: true, lazy: !bind_now, ..OpenFlags::default() };
+            let flags = OpenFlags {
+                global: true,
+                nodelete: true,
+                lazy: !bind_now,
+                ..OpenFlags::default()
+            };
             // Constructors: the dependencies', then the program's (wasm-ld
             // does not wrap a PIE's _start with them, as it does a static one's).
             self.load_dependencies(id, flags, &mut txn)
@@ -460,18 +512,29 @@ impl Loader {
     }
 
     /// Steps 1–6 for the dependency tree of `root` (registered, placed).
-    fn load_dependencies(&mut self, root: ModId, flags: OpenFlags, txn: &mut Txn) -> Result<Opened> {
+    fn load_dependencies(
+        &mut self,
+        root: ModId,
+        flags: OpenFlags,
+        txn: &mut Txn,
+    ) -> Result<Opened> {
         // Steps 1–4 for every new module, breadth-first: the order of the
         // library's local scope.
         let mut bfs = alloc::vec![root];
         let mut next = 0;
         while let Some(&id) = bfs.get(next) {
             next += 1;
-            let needed = self.get(id).and_then(|m| m.info.dylink.as_ref()).map(|d| d.needed.clone()).unwrap_or_default();
+            let needed = self
+                .get(id)
+                .and_then(|m| m.info.dylink.as_ref())
+                .map(|d| d.needed.clone())
+                .unwrap_or_default();
             for n in needed {
                 let dep = match self.loaded_for_needed(&n) {
                     Some(dep) => dep,
-                    None => self.load_one(&n, Some(id), txn).map_err(|e| e.needed_by(&n))?,
+                    None => self
+                        .load_one(&n, Some(id), txn)
+                        .map_err(|e| e.needed_by(&n))?,
                 };
                 // A module naming itself needs nothing more (and must not
                 // hold a reference on itself, or it could never unload).
@@ -541,7 +604,10 @@ impl Loader {
             let path = self.get(*id).map(|m| m.path.clone()).unwrap_or_default();
             self.trace_libs(&path, "loaded");
         }
-        Ok(Opened { id: root, init_slots })
+        Ok(Opened {
+            id: root,
+            init_slots,
+        })
     }
 
     /// Post-order of the new modules reachable from `root`: every module after
@@ -572,14 +638,19 @@ impl Loader {
     fn load_one(&mut self, name: &str, requester: Option<ModId>, txn: &mut Txn) -> Result<ModId> {
         let (rpath, origin) = match requester.and_then(|r| self.get(r)) {
             Some(r) => (
-                r.info.dylink.as_ref().map(|d| d.runtime_path.clone()).unwrap_or_default(),
+                r.info
+                    .dylink
+                    .as_ref()
+                    .map(|d| d.runtime_path.clone())
+                    .unwrap_or_default(),
                 Some(read::dirname(&r.path)),
             ),
             None => (Vec::new(), None),
         };
         let t0 = self.clock();
         let libs = self.trace.enabled(DEBUG_LIBS);
-        let (path, bytes) = read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), libs)?;
+        let (path, bytes) =
+            read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), libs)?;
         if let Some(id) = self.find_by_path(&path) {
             return Ok(id);
         }
@@ -588,7 +659,10 @@ impl Loader {
         let info = parse::parse(&bytes, Expect::SideModule)?;
         let mem_info = info.dylink.as_ref().map(|d| d.mem_info).unwrap_or_default();
         if let Some(d) = info.dylink.as_ref().filter(|d| d.unknown_subsections > 0) {
-            let msg = alloc::format!("{path}: skipped {} unknown dylink.0 subsection(s)", d.unknown_subsections);
+            let msg = alloc::format!(
+                "{path}: skipped {} unknown dylink.0 subsection(s)",
+                d.unknown_subsections
+            );
             self.trace_libs(&msg, "note:");
         }
 
@@ -625,7 +699,8 @@ impl Loader {
             return Err(e);
         }
         let id = self.alloc_id();
-        self.modules.push(Loaded::new(id, path, Kind::Side, module, info, placement));
+        self.modules
+            .push(Loaded::new(id, path, Kind::Side, module, info, placement));
         txn.registered.push(id);
         Ok(id)
     }
@@ -646,7 +721,9 @@ impl Loader {
             }
         }
         for id in txn.registered.into_iter().rev() {
-            let Some(pos) = self.modules.iter().position(|m| m.id == id) else { continue };
+            let Some(pos) = self.modules.iter().position(|m| m.id == id) else {
+                continue;
+            };
             let m = self.modules.remove(pos);
             for key in &m.got_refs {
                 self.release_cell(key);
@@ -711,7 +788,10 @@ impl Loader {
         Ok(dying
             .into_iter()
             .map(|id| {
-                let calls = self.get_mut(id).map(|m| core::mem::take(&mut m.exit_handlers)).unwrap_or_default();
+                let calls = self
+                    .get_mut(id)
+                    .map(|m| core::mem::take(&mut m.exit_handlers))
+                    .unwrap_or_default();
                 (id, calls.into_iter().rev().collect())
             })
             .collect())
@@ -753,12 +833,18 @@ impl Loader {
     }
 
     fn unload(&mut self, id: ModId) {
-        let Some(pos) = self.modules.iter().position(|m| m.id == id) else { return };
+        let Some(pos) = self.modules.iter().position(|m| m.id == id) else {
+            return;
+        };
         let m = self.modules.remove(pos);
         self.trace_libs(&m.path, "unloading");
         self.global_scope.retain(|s| *s != id);
-        let slots: Vec<(ModId, u32)> =
-            self.func_slots.keys().filter(|(mid, _)| *mid == id).copied().collect();
+        let slots: Vec<(ModId, u32)> = self
+            .func_slots
+            .keys()
+            .filter(|(mid, _)| *mid == id)
+            .copied()
+            .collect();
         for (mid, e) in slots {
             self.release_slot(mid, e);
         }
@@ -777,7 +863,8 @@ impl Loader {
         for g in dangling {
             let _ = self.host.global_set_i32(g, 0);
         }
-        self.got.retain(|k, _| !matches!(k.target, Target::Def(mid, _) if mid == id));
+        self.got
+            .retain(|k, _| !matches!(k.target, Target::Def(mid, _) if mid == id));
         for g in &m.owned_globals {
             self.host.global_free(*g);
         }
@@ -785,7 +872,12 @@ impl Loader {
         for h in &m.helpers {
             self.host.instance_free(*h);
         }
-        for slot in m.weak_slots.iter().map(|(_, s)| *s).chain(m.bound_slots.iter().copied()) {
+        for slot in m
+            .weak_slots
+            .iter()
+            .map(|(_, s)| *s)
+            .chain(m.bound_slots.iter().copied())
+        {
             self.host.table_clear(slot, 1);
             self.table.free(slot, 1);
         }
@@ -798,9 +890,15 @@ impl Loader {
         for id in scope {
             let Some(m) = self.get(*id) else { continue };
             if let Some(&export) = m.exports.get(name) {
-                let Some(e) = m.info.exports.get(export as usize) else { continue };
+                let Some(e) = m.info.exports.get(export as usize) else {
+                    continue;
+                };
                 if matches!(e.kind, ExportKind::Func | ExportKind::Global) {
-                    return Some(Def { module: *id, export, kind: e.kind });
+                    return Some(Def {
+                        module: *id,
+                        export,
+                        kind: e.kind,
+                    });
                 }
             }
         }
@@ -830,7 +928,12 @@ impl Loader {
             return Ok(*s);
         }
         let m = self.get(module).ok_or(Error::BadHandle)?;
-        let func = m.info.exports.get(export as usize).map(|e| e.index).ok_or(Error::BadHandle)?;
+        let func = m
+            .info
+            .exports
+            .get(export as usize)
+            .map(|e| e.index)
+            .ok_or(Error::BadHandle)?;
         if let Some(&slot) = m.elem_slots.get(&func) {
             self.func_slots.insert((module, export), slot);
             return Ok(slot);
@@ -897,7 +1000,10 @@ impl Loader {
             let mut text = String::new();
             for id in scope {
                 let Some(m) = self.get(*id) else { continue };
-                text.push_str(&alloc::format!("libdl: symbol={name}; lookup in file={}\n", m.path));
+                text.push_str(&alloc::format!(
+                    "libdl: symbol={name}; lookup in file={}\n",
+                    m.path
+                ));
                 if found.is_some_and(|d| d.module == *id) {
                     break;
                 }
@@ -981,10 +1087,14 @@ fn check_elem_segments(info: &Module, place: &Placement) -> Result<()> {
         let inside = seg.offset.global.is_some()
             && seg.offset.global == table_base_global
             && u32::try_from(seg.offset.value).ok().is_some_and(|start| {
-                start.checked_add(seg.funcs.len() as u32).is_some_and(|end| end <= place.table_size)
+                start
+                    .checked_add(seg.funcs.len() as u32)
+                    .is_some_and(|end| end <= place.table_size)
             });
         if !inside {
-            return Err(Error::ElemOutsideReservation { slots: place.table_size });
+            return Err(Error::ElemOutsideReservation {
+                slots: place.table_size,
+            });
         }
     }
     Ok(())

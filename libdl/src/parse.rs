@@ -120,10 +120,15 @@ fn val_code(v: wasmparser::ValType) -> ValCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
     /// A function of type index `ty`.
-    Func { ty: u32 },
+    Func {
+        ty: u32,
+    },
     Memory,
     Table,
-    Global { ty: ValCode, mutable: bool },
+    Global {
+        ty: ValCode,
+        mutable: bool,
+    },
     Tag,
 }
 
@@ -219,12 +224,19 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Error {
 }
 
 fn bad(offset: u64, message: &str) -> Error {
-    Error::Malformed { offset: offset as usize, message: message.to_string() }
+    Error::Malformed {
+        offset: offset as usize,
+        message: message.to_string(),
+    }
 }
 
 fn limit(what: &'static str, value: usize, max: usize) -> Result<()> {
     if value > max {
-        return Err(Error::Limit { what, value: value as u64, limit: max as u64 });
+        return Err(Error::Limit {
+            what,
+            value: value as u64,
+            limit: max as u64,
+        });
     }
     Ok(())
 }
@@ -266,7 +278,9 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                     // What `c.as_known()` gives for this name, without
                     // linking in the readers of every other known section.
                     let reader = BinaryReader::new(c.data(), c.data_offset());
-                    m.dylink = Some(parse_dylink0(wasmparser::Dylink0SectionReader::new(reader))?);
+                    m.dylink = Some(parse_dylink0(wasmparser::Dylink0SectionReader::new(
+                        reader,
+                    ))?);
                 }
                 _ => {}
             },
@@ -299,11 +313,18 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                         TypeRef::Global(g) => {
                             let ty = val_code(g.content_type);
                             m.globals.push((ty, g.mutable));
-                            ImportKind::Global { ty, mutable: g.mutable }
+                            ImportKind::Global {
+                                ty,
+                                mutable: g.mutable,
+                            }
                         }
                         TypeRef::Tag(_) => ImportKind::Tag,
                     };
-                    m.imports.push(Import { module: name(imp.module)?, name: name(imp.name)?, kind });
+                    m.imports.push(Import {
+                        module: name(imp.module)?,
+                        name: name(imp.name)?,
+                        kind,
+                    });
                     limit("number of imports", m.imports.len(), MAX_IMPORTS)?;
                 }
             }
@@ -334,7 +355,11 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                         ExternalKind::Table => ExportKind::Table,
                         ExternalKind::Tag => ExportKind::Tag,
                     };
-                    m.exports.push(Export { name: name(e.name)?, kind, index: e.index });
+                    m.exports.push(Export {
+                        name: name(e.name)?,
+                        kind,
+                        index: e.index,
+                    });
                 }
             }
             Payload::ElementSection(r) => {
@@ -372,7 +397,9 @@ pub const NOT_CONST: &str = "non-constant instruction in a constant expression";
 
 /// A reader over a section's payload (`range`, within `bytes`), past its count.
 fn section_reader(bytes: &[u8], range: core::ops::Range<u64>) -> Result<BinaryReader<'_>> {
-    let body = bytes.get(range.start as usize..range.end as usize).unwrap_or_default();
+    let body = bytes
+        .get(range.start as usize..range.end as usize)
+        .unwrap_or_default();
     let mut rd = BinaryReader::new(body, range.start);
     rd.read_var_u32().map_err(malformed)?;
     Ok(rd)
@@ -383,7 +410,10 @@ fn section_end(rd: &BinaryReader<'_>) -> Result<()> {
     if rd.eof() {
         return Ok(());
     }
-    Err(bad(rd.original_position(), "section size mismatch: unexpected data at the end of the section"))
+    Err(bad(
+        rd.original_position(),
+        "section size mismatch: unexpected data at the end of the section",
+    ))
 }
 
 /// Skips a constant expression, up to and including its final `end`:
@@ -423,12 +453,19 @@ fn skip_const_expr(r: &mut BinaryReader<'_>) -> Result<()> {
 fn read_element(rd: &mut BinaryReader<'_>, m: &mut Module) -> Result<()> {
     let flags = rd.read_var_u32().map_err(malformed)?;
     if flags & !0b111 != 0 {
-        return Err(bad(rd.original_position() - 1, "invalid flags byte in element segment"));
+        return Err(bad(
+            rd.original_position() - 1,
+            "invalid flags byte in element segment",
+        ));
     }
     // Active: the table index, and where its offset expression starts.
     let mut active = None;
     if flags & 0b001 == 0 {
-        let table = if flags & 0b010 == 0 { 0 } else { rd.read_var_u32().map_err(malformed)? };
+        let table = if flags & 0b010 == 0 {
+            0
+        } else {
+            rd.read_var_u32().map_err(malformed)?
+        };
         active = (table == 0).then(|| rd.clone());
         skip_const_expr(rd)?;
     }
@@ -452,7 +489,9 @@ fn read_element(rd: &mut BinaryReader<'_>, m: &mut Module) -> Result<()> {
             rd.read_var_u32().map_err(malformed)?;
         }
     }
-    let Some(offset) = active.and_then(const_offset) else { return Ok(()) };
+    let Some(offset) = active.and_then(const_offset) else {
+        return Ok(());
+    };
     let mut funcs = Vec::new();
     for _ in 0..count {
         if exprs {
@@ -500,7 +539,11 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
                     ("table alignment (log2)", mi.table_alignment),
                 ] {
                     if a > MAX_ALIGN_LOG2 {
-                        return Err(Error::Limit { what, value: a.into(), limit: MAX_ALIGN_LOG2.into() });
+                        return Err(Error::Limit {
+                            what,
+                            value: a.into(),
+                            limit: MAX_ALIGN_LOG2.into(),
+                        });
                     }
                 }
                 d.mem_info = MemInfo {
@@ -530,7 +573,8 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
             Dylink0Subsection::ImportInfo(infos) => {
                 limit("number of import infos", infos.len(), MAX_IMPORTS)?;
                 for i in infos {
-                    d.import_info.push((name(i.module)?, name(i.field)?, i.flags.bits()));
+                    d.import_info
+                        .push((name(i.module)?, name(i.field)?, i.flags.bits()));
                 }
             }
             Dylink0Subsection::RuntimePath(paths) => {
@@ -637,8 +681,14 @@ pub mod tests {
     #[test]
     fn rejects_non_wasm() {
         assert_eq!(parse(b"", Expect::SideModule).unwrap_err(), Error::NotWasm);
-        assert_eq!(parse(b"\x7fELF\x02\x01\x01\0", Expect::SideModule).unwrap_err(), Error::NotWasm);
-        assert_eq!(parse(b"\0asm\x01\0", Expect::SideModule).unwrap_err(), Error::NotWasm);
+        assert_eq!(
+            parse(b"\x7fELF\x02\x01\x01\0", Expect::SideModule).unwrap_err(),
+            Error::NotWasm
+        );
+        assert_eq!(
+            parse(b"\0asm\x01\0", Expect::SideModule).unwrap_err(),
+            Error::NotWasm
+        );
         assert_eq!(
             parse(b"\0asm\x0d\0\x01\0", Expect::SideModule).unwrap_err(),
             Error::UnsupportedVersion { version: 0x1000d }
@@ -648,17 +698,26 @@ pub mod tests {
     #[test]
     fn requires_dylink_first() {
         let empty = module(&[]);
-        assert_eq!(parse(&empty, Expect::SideModule).unwrap_err(), Error::NoDylink);
+        assert_eq!(
+            parse(&empty, Expect::SideModule).unwrap_err(),
+            Error::NoDylink
+        );
         assert!(parse(&empty, Expect::Program).unwrap().dylink.is_none());
 
         let mut ty = Vec::new();
         leb(&mut ty, 0);
         let late = module(&[(1, ty), (0, dylink0(&[mem_info(0, 0, 0, 0)]))]);
-        assert_eq!(parse(&late, Expect::SideModule).unwrap_err(), Error::DylinkNotFirst);
+        assert_eq!(
+            parse(&late, Expect::SideModule).unwrap_err(),
+            Error::DylinkNotFirst
+        );
 
         let mut old = Vec::new();
         string(&mut old, "dylink");
-        assert_eq!(parse(&module(&[(0, old)]), Expect::SideModule).unwrap_err(), Error::OldDylink);
+        assert_eq!(
+            parse(&module(&[(0, old)]), Expect::SideModule).unwrap_err(),
+            Error::OldDylink
+        );
     }
 
     #[test]
@@ -672,7 +731,15 @@ pub mod tests {
             dylink0(&[mem_info(1024, 10, 3, 0), (0x42, vec![1, 2, 3]), (2, needed)]),
         )]);
         let d = parse(&m, Expect::SideModule).unwrap().dylink.unwrap();
-        assert_eq!(d.mem_info, MemInfo { memory_size: 1024, memory_align: 10, table_size: 3, table_align: 0 });
+        assert_eq!(
+            d.mem_info,
+            MemInfo {
+                memory_size: 1024,
+                memory_align: 10,
+                table_size: 3,
+                table_align: 0
+            }
+        );
         assert_eq!(d.needed, vec!["libc.so".to_string(), "libm.so".to_string()]);
         assert_eq!(d.unknown_subsections, 1);
     }
@@ -680,12 +747,19 @@ pub mod tests {
     #[test]
     fn rejects_duplicates_huge_alignment_and_truncation() {
         let dup = module(&[(0, dylink0(&[mem_info(0, 0, 0, 0), mem_info(8, 0, 0, 0)]))]);
-        assert_eq!(parse(&dup, Expect::SideModule).unwrap_err(), Error::DuplicateSubsection { id: 1 });
+        assert_eq!(
+            parse(&dup, Expect::SideModule).unwrap_err(),
+            Error::DuplicateSubsection { id: 1 }
+        );
 
         let align = module(&[(0, dylink0(&[mem_info(16, 31, 0, 0)]))]);
         assert!(matches!(
             parse(&align, Expect::SideModule).unwrap_err(),
-            Error::Limit { what: "memory alignment (log2)", value: 31, .. }
+            Error::Limit {
+                what: "memory alignment (log2)",
+                value: 31,
+                ..
+            }
         ));
 
         let good = module(&[(0, dylink0(&[mem_info(16, 2, 0, 0)]))]);
@@ -695,8 +769,14 @@ pub mod tests {
         }
 
         // A LEB128 that overflows u32 inside MEM_INFO.
-        let overflow = module(&[(0, dylink0(&[(1, vec![0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0])]))]);
-        assert!(matches!(parse(&overflow, Expect::SideModule).unwrap_err(), Error::Malformed { .. }));
+        let overflow = module(&[(
+            0,
+            dylink0(&[(1, vec![0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0])]),
+        )]);
+        assert!(matches!(
+            parse(&overflow, Expect::SideModule).unwrap_err(),
+            Error::Malformed { .. }
+        ));
     }
 
     #[test]
@@ -734,8 +814,21 @@ pub mod tests {
         let m = parse(&bytes, Expect::SideModule).unwrap();
         assert_eq!(m.imports.len(), 2);
         assert_eq!(m.imports[0].kind, ImportKind::Func { ty: 0 });
-        assert_eq!(m.imports[1].kind, ImportKind::Global { ty: 0x7f, mutable: true });
-        assert_eq!(m.exports[0], Export { name: "g".into(), kind: ExportKind::Func, index: 1 });
+        assert_eq!(
+            m.imports[1].kind,
+            ImportKind::Global {
+                ty: 0x7f,
+                mutable: true
+            }
+        );
+        assert_eq!(
+            m.exports[0],
+            Export {
+                name: "g".into(),
+                kind: ExportKind::Func,
+                index: 1
+            }
+        );
         let sig = m.func_sig(1).unwrap();
         assert_eq!(alloc::format!("{sig}"), "(i32, f64) -> (i64)");
     }
@@ -762,7 +855,15 @@ pub mod tests {
         let m = parse(&with_sections(&[(6, g)]), Expect::SideModule).unwrap();
         assert_eq!(
             m.globals,
-            vec![(0x7f, false), (0x7e, true), (0x7d, false), (0x7c, false), (0x7f, false), (0x70, false), (0x70, false)]
+            vec![
+                (0x7f, false),
+                (0x7e, true),
+                (0x7d, false),
+                (0x7c, false),
+                (0x7f, false),
+                (0x70, false),
+                (0x70, false)
+            ]
         );
     }
 
@@ -775,10 +876,14 @@ pub mod tests {
         e.extend_from_slice(&[0x01, 0x00, 1, 4]); // passive: not placed
         e.extend_from_slice(&[0x02, 1, 0x41, 0, 0x0b, 0x00, 1, 4]); // table 1: not ours
         e.extend_from_slice(&[0x03, 0x00, 1, 4]); // declared
-        // active, expressions: ref.func 6, ref.null func
+                                                  // active, expressions: ref.func 6, ref.null func
         e.extend_from_slice(&[0x04, 0x41, 0, 0x0b, 2, 0xd2, 6, 0x0b, 0xd0, 0x70, 0x0b]);
         let m = parse(&with_sections(&[(9, e)]), Expect::SideModule).unwrap();
-        let offsets: Vec<_> = m.elems.iter().map(|s| (s.offset.global, s.offset.value)).collect();
+        let offsets: Vec<_> = m
+            .elems
+            .iter()
+            .map(|s| (s.offset.global, s.offset.value))
+            .collect();
         assert_eq!(offsets, vec![(None, 5), (Some(1), 3), (None, 0)]);
         let funcs: Vec<_> = m.elems.iter().map(|s| s.funcs.clone()).collect();
         assert_eq!(funcs, vec![vec![7, 8], vec![9], vec![6, u32::MAX]]);
@@ -786,23 +891,44 @@ pub mod tests {
 
     #[test]
     fn refuses_broken_globals_and_elements_as_wasmparser_does() {
-        let err = |id: u8, body: &[u8]| match parse(&with_sections(&[(id, body.to_vec())]), Expect::SideModule) {
+        let err = |id: u8, body: &[u8]| match parse(
+            &with_sections(&[(id, body.to_vec())]),
+            Expect::SideModule,
+        ) {
             Err(Error::Malformed { offset, message }) => (offset, message),
             other => panic!("{other:?}"),
         };
         // The payload of the section under test starts at byte 0x1b.
         assert_eq!(err(6, &[1, 0x7f, 0, 0x01, 0x0b]), (0x1e, NOT_CONST.into()));
-        assert_eq!(err(6, &[1, 0x7f, 0, 0xfd, 12]), (0x1e, "unexpected SIMD opcode: 0xfd".into()));
-        assert_eq!(err(6, &[1, 0x7f, 0, 0x41, 0x80]).1, "unexpected end-of-file");
+        assert_eq!(
+            err(6, &[1, 0x7f, 0, 0xfd, 12]),
+            (0x1e, "unexpected SIMD opcode: 0xfd".into())
+        );
+        assert_eq!(
+            err(6, &[1, 0x7f, 0, 0x41, 0x80]).1,
+            "unexpected end-of-file"
+        );
         assert_eq!(
             err(6, &[1, 0x7f, 0, 0x41, 0, 0x0b, 0xaa]),
-            (0x21, "section size mismatch: unexpected data at the end of the section".into())
+            (
+                0x21,
+                "section size mismatch: unexpected data at the end of the section".into()
+            )
         );
-        assert_eq!(err(9, &[1, 0x08]), (0x1c, "invalid flags byte in element segment".into()));
+        assert_eq!(
+            err(9, &[1, 0x08]),
+            (0x1c, "invalid flags byte in element segment".into())
+        );
         assert_eq!(
             err(9, &[1, 0x01, 0x03, 0]),
-            (0x1d, "only the function external type is supported in elem segment".into())
+            (
+                0x1d,
+                "only the function external type is supported in elem segment".into()
+            )
         );
-        assert_eq!(err(9, &[1, 0x00, 0x41, 0, 0x0b, 2, 0]).1, "unexpected end-of-file");
+        assert_eq!(
+            err(9, &[1, 0x00, 0x41, 0, 0x0b, 2, 0]).1,
+            "unexpected end-of-file"
+        );
     }
 }

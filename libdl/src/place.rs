@@ -51,7 +51,11 @@ fn align_up(v: u32, align_log2: u32) -> Option<u32> {
 impl TableAlloc {
     /// Our space starts at the table's current size `end`.
     pub fn new(end: u32) -> Self {
-        TableAlloc { free: Vec::new(), end, in_use: 0 }
+        TableAlloc {
+            free: Vec::new(),
+            end,
+            in_use: 0,
+        }
     }
 
     pub fn size(&self) -> u32 {
@@ -71,8 +75,12 @@ impl TableAlloc {
         }
         // First fit among free ranges.
         for i in 0..self.free.len() {
-            let Some(&(start, len)) = self.free.get(i) else { break };
-            let Some(a) = align_up(start, align_log2) else { continue };
+            let Some(&(start, len)) = self.free.get(i) else {
+                break;
+            };
+            let Some(a) = align_up(start, align_log2) else {
+                continue;
+            };
             let pad = a - start;
             if pad.checked_add(count).is_some_and(|need| need <= len) {
                 self.take(i, a, count);
@@ -81,22 +89,35 @@ impl TableAlloc {
             }
         }
         // Grow: the new space starts at the table's current size.
-        let a = align_up(self.end, align_log2).ok_or(Error::NoTable { slots: count.into() })?;
-        let new_end = a.checked_add(count).ok_or(Error::NoTable { slots: count.into() })?;
+        let a = align_up(self.end, align_log2).ok_or(Error::NoTable {
+            slots: count.into(),
+        })?;
+        let new_end = a.checked_add(count).ok_or(Error::NoTable {
+            slots: count.into(),
+        })?;
         let delta = new_end - self.end;
         let old = grow(delta)?;
         if old != self.end {
             // Someone else grew the table; our view is stale. Recover by
             // treating [self.end, old) as not ours and retrying at `old`.
-            self.end = old.checked_add(delta).ok_or(Error::NoTable { slots: delta.into() })?;
-            let a2 = align_up(old, align_log2).ok_or(Error::NoTable { slots: count.into() })?;
+            self.end = old.checked_add(delta).ok_or(Error::NoTable {
+                slots: delta.into(),
+            })?;
+            let a2 = align_up(old, align_log2).ok_or(Error::NoTable {
+                slots: count.into(),
+            })?;
             if a2.checked_add(count).is_some_and(|e| e <= self.end) {
-                self.release_range(a2.saturating_add(count), self.end - a2.saturating_add(count));
+                self.release_range(
+                    a2.saturating_add(count),
+                    self.end - a2.saturating_add(count),
+                );
                 self.release_range(old, a2 - old);
                 self.in_use += count;
                 return Ok(a2);
             }
-            return Err(Error::NoTable { slots: count.into() });
+            return Err(Error::NoTable {
+                slots: count.into(),
+            });
         }
         let old_end = self.end;
         self.end = new_end;
@@ -107,7 +128,9 @@ impl TableAlloc {
 
     /// Removes [a, a+count) from free range i, keeping the leftovers.
     fn take(&mut self, i: usize, a: u32, count: u32) {
-        let Some(&(start, len)) = self.free.get(i) else { return };
+        let Some(&(start, len)) = self.free.get(i) else {
+            return;
+        };
         let end = start + len;
         self.free.remove(i);
         let mut at = i;

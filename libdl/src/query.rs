@@ -34,10 +34,24 @@ impl Loader {
             .collect();
         let n = addrs.len();
         for (pos, &i) in order.iter().enumerate() {
-            let next = if pos + 1 < n { addrs.get(pos + 1).copied().unwrap_or(0) } else { 0 };
-            let prev = if pos > 0 { addrs.get(pos - 1).copied().unwrap_or(0) } else { 0 };
+            let next = if pos + 1 < n {
+                addrs.get(pos + 1).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            let prev = if pos > 0 {
+                addrs.get(pos - 1).copied().unwrap_or(0)
+            } else {
+                0
+            };
             if let Some(m) = self.modules.get_mut(i) {
-                *m.link_map = [m.place.memory_base, m.path_c.as_ptr() as usize as u32, 0, next, prev];
+                *m.link_map = [
+                    m.place.memory_base,
+                    m.path_c.as_ptr() as usize as u32,
+                    0,
+                    next,
+                    prev,
+                ];
             }
         }
         let m = self.get(id).ok_or(Error::BadHandle)?;
@@ -72,7 +86,10 @@ impl Loader {
         if let Some(v) = after(&self.global_scope) {
             return v;
         }
-        self.modules.iter().find_map(|m| after(&m.local_scope)).unwrap_or_default()
+        self.modules
+            .iter()
+            .find_map(|m| after(&m.local_scope))
+            .unwrap_or_default()
     }
 
     /// The module and function index whose address is table slot `slot`.
@@ -87,7 +104,10 @@ impl Loader {
             if !in_range {
                 return None;
             }
-            m.elem_slots.iter().find(|(_, s)| **s == slot).map(|(f, _)| (m.id, *f))
+            m.elem_slots
+                .iter()
+                .find(|(_, s)| **s == slot)
+                .map(|(f, _)| (m.id, *f))
         })
     }
 
@@ -100,8 +120,21 @@ impl Loader {
     /// atexit/__cxa_atexit from a side module: the handler runs when the
     /// module unloads (or at exit). Refused (-1 to the caller) unless the slot
     /// holds a function of the right type, so that running it cannot trap.
-    pub fn register_exit(&mut self, caller: ModId, slot: u32, arg: u32, with_arg: bool) -> Result<()> {
-        let want = Sig { params: if with_arg { alloc::vec![0x7f] } else { Vec::new() }, results: Vec::new() };
+    pub fn register_exit(
+        &mut self,
+        caller: ModId,
+        slot: u32,
+        arg: u32,
+        with_arg: bool,
+    ) -> Result<()> {
+        let want = Sig {
+            params: if with_arg {
+                alloc::vec![0x7f]
+            } else {
+                Vec::new()
+            },
+            results: Vec::new(),
+        };
         if self.slot_sig(slot) != Some(&want) {
             return Err(Error::BadHandle);
         }
@@ -118,7 +151,11 @@ impl Loader {
         let data_owner = self
             .modules
             .iter()
-            .find(|m| m.placed() && addr >= m.place.memory_base && addr - m.place.memory_base < m.place.memory_size)
+            .find(|m| {
+                m.placed()
+                    && addr >= m.place.memory_base
+                    && addr - m.place.memory_base < m.place.memory_size
+            })
             .map(|m| m.id);
         if let Some(id) = data_owner {
             return self.data_symbol(id, addr);
@@ -126,13 +163,22 @@ impl Loader {
         // A function pointer: a table slot whose owner libdl knows.
         if let Some((id, func)) = self.slot_owner(addr) {
             let m = self.get(id)?;
-            let export = m.info.exports.iter().position(|e| e.kind == ExportKind::Func && e.index == func);
+            let export = m
+                .info
+                .exports
+                .iter()
+                .position(|e| e.kind == ExportKind::Func && e.index == func);
             let (fname, fbase) = (m.path_c.as_ptr() as usize as u32, m.place.memory_base);
             let (sname, saddr) = match export {
                 Some(e) => (self.name_c(id, e as u32)?, addr),
                 None => (0, 0), // a static function: no name, as in ELF
             };
-            return Some(AddrInfo { fname, fbase, sname, saddr });
+            return Some(AddrInfo {
+                fname,
+                fbase,
+                sname,
+                saddr,
+            });
         }
         // The program's static data, [__global_base, __data_end) as wasm-ld
         // exports them (else up to __heap_base). Table indices, which are
@@ -153,7 +199,10 @@ impl Loader {
         let m = self.get(id)?;
         let e = *m.exports.get(name)?;
         let instance = m.instance;
-        self.host.export_global_get(instance, e).ok().map(|v| v as u32)
+        self.host
+            .export_global_get(instance, e)
+            .ok()
+            .map(|v| v as u32)
     }
 
     /// The data export of `id` with the greatest address not above `addr`.
@@ -170,7 +219,9 @@ impl Loader {
             .collect();
         let mut best: Option<(u32, u32)> = None;
         for e in globals {
-            let Ok(raw) = self.host.export_global_get(instance, e) else { continue };
+            let Ok(raw) = self.host.export_global_get(instance, e) else {
+                continue;
+            };
             let a = self.get(id)?.data_address(raw as u32);
             if a <= addr && best.is_none_or(|(ba, _)| a > ba) {
                 best = Some((a, e));
@@ -182,7 +233,12 @@ impl Loader {
             Some((a, e)) => (self.name_c(id, e)?, a),
             None => (0, 0),
         };
-        Some(AddrInfo { fname, fbase, sname, saddr })
+        Some(AddrInfo {
+            fname,
+            fbase,
+            sname,
+            saddr,
+        })
     }
 
     /// A NUL-terminated copy of an export's name that lives as long as the module.

@@ -38,7 +38,11 @@ pub fn expand_origin(entry: &str, origin: Option<&str>) -> Option<String> {
         return Some(String::from(entry));
     }
     let origin = origin?;
-    Some(entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin))
+    Some(
+        entry
+            .replace("${ORIGIN}", origin)
+            .replace("$ORIGIN", origin),
+    )
 }
 
 /// The paths to try for `name`, in order.
@@ -110,7 +114,11 @@ pub fn find_preopen(preopens: &[(u32, String)], path: &str) -> Option<(u32, Stri
     }
     let (skip, fd) = best?;
     let rest = want.get(skip..)?;
-    let rel = if rest.is_empty() { String::from(".") } else { rest.join("/") };
+    let rel = if rest.is_empty() {
+        String::from(".")
+    } else {
+        rest.join("/")
+    };
     Some((fd, rel))
 }
 
@@ -123,7 +131,11 @@ pub fn read_module(
     origin: Option<&str>,
     trace: bool,
 ) -> Result<(String, Vec<u8>)> {
-    let lp = if name.contains('/') { None } else { host.getenv("LD_LIBRARY_PATH") };
+    let lp = if name.contains('/') {
+        None
+    } else {
+        host.getenv("LD_LIBRARY_PATH")
+    };
     let mut first_error: Option<u16> = None;
     if trace {
         host.stderr(&alloc::format!("libdl: find library={name}; searching\n"));
@@ -141,7 +153,9 @@ pub fn read_module(
             }
         }
     }
-    Err(Error::Open { errno: first_error.unwrap_or(errno::NOENT) })
+    Err(Error::Open {
+        errno: first_error.unwrap_or(errno::NOENT),
+    })
 }
 
 #[cfg(test)]
@@ -153,18 +167,35 @@ mod tests {
     fn search_order() {
         assert_eq!(candidates("./a.so", Some("/x"), &[], None), ["./a.so"]);
         assert_eq!(candidates("/p/a.so", None, &[], None), ["/p/a.so"]);
-        assert_eq!(candidates("a.so", None, &[], None), ["/lib/a.so", "/usr/lib/a.so"]);
+        assert_eq!(
+            candidates("a.so", None, &[], None),
+            ["/lib/a.so", "/usr/lib/a.so"]
+        );
         assert_eq!(
             candidates("a.so", Some("/x:/y/::/lib"), &[], None),
             ["/x/a.so", "/y/a.so", "./a.so", "/lib/a.so", "/usr/lib/a.so"]
         );
-        let rpath = ["$ORIGIN/deps".to_string(), "${ORIGIN}/../lib".to_string(), "/opt".to_string()];
+        let rpath = [
+            "$ORIGIN/deps".to_string(),
+            "${ORIGIN}/../lib".to_string(),
+            "/opt".to_string(),
+        ];
         assert_eq!(
             candidates("a.so", Some("/x"), &rpath, Some("/p/plugins")),
-            ["/x/a.so", "/p/plugins/deps/a.so", "/p/plugins/../lib/a.so", "/opt/a.so", "/lib/a.so", "/usr/lib/a.so"]
+            [
+                "/x/a.so",
+                "/p/plugins/deps/a.so",
+                "/p/plugins/../lib/a.so",
+                "/opt/a.so",
+                "/lib/a.so",
+                "/usr/lib/a.so"
+            ]
         );
         // $ORIGIN without a known origin is dropped.
-        assert_eq!(candidates("a.so", None, &rpath[..1], None), ["/lib/a.so", "/usr/lib/a.so"]);
+        assert_eq!(
+            candidates("a.so", None, &rpath[..1], None),
+            ["/lib/a.so", "/usr/lib/a.so"]
+        );
         assert_eq!(dirname("/p/x/a.so"), "/p/x");
         assert_eq!(dirname("/a.so"), "/");
         assert_eq!(dirname("a.so"), ".");
@@ -172,12 +203,28 @@ mod tests {
 
     #[test]
     fn preopen_matching() {
-        let pre = [(3, ".".to_string()), (4, "/plugins".to_string()), (5, "plugins/deep".to_string())];
-        assert_eq!(find_preopen(&pre, "/plugins/a.so"), Some((4, "a.so".into())));
+        let pre = [
+            (3, ".".to_string()),
+            (4, "/plugins".to_string()),
+            (5, "plugins/deep".to_string()),
+        ];
+        assert_eq!(
+            find_preopen(&pre, "/plugins/a.so"),
+            Some((4, "a.so".into()))
+        );
         assert_eq!(find_preopen(&pre, "plugins/a.so"), Some((4, "a.so".into())));
-        assert_eq!(find_preopen(&pre, "/plugins/deep/x/b.so"), Some((5, "x/b.so".into())));
-        assert_eq!(find_preopen(&pre, "other/c.so"), Some((3, "other/c.so".into())));
-        assert_eq!(find_preopen(&pre, "/plugins/../etc/x"), Some((3, "etc/x".into())));
+        assert_eq!(
+            find_preopen(&pre, "/plugins/deep/x/b.so"),
+            Some((5, "x/b.so".into()))
+        );
+        assert_eq!(
+            find_preopen(&pre, "other/c.so"),
+            Some((3, "other/c.so".into()))
+        );
+        assert_eq!(
+            find_preopen(&pre, "/plugins/../etc/x"),
+            Some((3, "etc/x".into()))
+        );
         let only = [(3, "/plugins".to_string())];
         assert_eq!(find_preopen(&only, "/etc/passwd"), None);
         assert_eq!(find_preopen(&only, "/pluginsX/a.so"), None);

@@ -51,10 +51,21 @@ impl Loader {
     }
 
     /// The canonical slot of an exported `() -> ()` entry point, if exported.
-    pub fn entry_slot(&mut self, id: ModId, name: &'static str, txn: &mut Txn) -> Result<Option<u32>> {
+    pub fn entry_slot(
+        &mut self,
+        id: ModId,
+        name: &'static str,
+        txn: &mut Txn,
+    ) -> Result<Option<u32>> {
         let m = self.get(id).ok_or(Error::BadHandle)?;
-        let Some(&export) = m.exports.get(name) else { return Ok(None) };
-        let e = m.info.exports.get(export as usize).ok_or(Error::BadHandle)?;
+        let Some(&export) = m.exports.get(name) else {
+            return Ok(None);
+        };
+        let e = m
+            .info
+            .exports
+            .get(export as usize)
+            .ok_or(Error::BadHandle)?;
         let void = Sig::default();
         if e.kind != ExportKind::Func || m.info.func_sig(e.index) != Some(&void) {
             return Err(Error::BadEntryPoint { name });

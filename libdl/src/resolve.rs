@@ -58,7 +58,10 @@ impl Loader {
         let m = self.get(id).ok_or(Error::BadHandle)?;
         let imports = m.info.imports.clone();
         let place = m.place;
-        let mut plan = Plan { imports: Vec::with_capacity(imports.len()), fixups: Vec::new() };
+        let mut plan = Plan {
+            imports: Vec::with_capacity(imports.len()),
+            fixups: Vec::new(),
+        };
 
         for imp in &imports {
             let desc = match (imp.module.as_str(), imp.name.as_str(), imp.kind) {
@@ -66,22 +69,52 @@ impl Loader {
                 ("env", "__indirect_function_table", ImportKind::Table) => {
                     ImportDesc::new(IMPORT_TABLE, 0, 0)
                 }
-                ("env", "__stack_pointer", ImportKind::Global { ty: 0x7f, mutable: true }) => {
-                    ImportDesc::new(IMPORT_STACK_POINTER, 0, 0)
-                }
-                ("env", base @ ("__memory_base" | "__table_base"), ImportKind::Global { ty: 0x7f, mutable: false }) => {
-                    let v = if base == "__memory_base" { place.memory_base } else { place.table_base };
+                (
+                    "env",
+                    "__stack_pointer",
+                    ImportKind::Global {
+                        ty: 0x7f,
+                        mutable: true,
+                    },
+                ) => ImportDesc::new(IMPORT_STACK_POINTER, 0, 0),
+                (
+                    "env",
+                    base @ ("__memory_base" | "__table_base"),
+                    ImportKind::Global {
+                        ty: 0x7f,
+                        mutable: false,
+                    },
+                ) => {
+                    let v = if base == "__memory_base" {
+                        place.memory_base
+                    } else {
+                        place.table_base
+                    };
                     let g = self.host.global_new_i32(false, v)?;
                     if let Some(m) = self.get_mut(id) {
                         m.owned_globals.push(g);
                     }
                     ImportDesc::new(IMPORT_GLOBAL, g, 0)
                 }
-                ("GOT.mem", sym, ImportKind::Global { ty: 0x7f, mutable: true }) => {
+                (
+                    "GOT.mem",
+                    sym,
+                    ImportKind::Global {
+                        ty: 0x7f,
+                        mutable: true,
+                    },
+                ) => {
                     let weak = self.is_weak(id, "GOT.mem", sym);
                     self.bind_got(id, scope, sym, false, weak, txn, &mut plan.fixups)?
                 }
-                ("GOT.func", sym, ImportKind::Global { ty: 0x7f, mutable: true }) => {
+                (
+                    "GOT.func",
+                    sym,
+                    ImportKind::Global {
+                        ty: 0x7f,
+                        mutable: true,
+                    },
+                ) => {
                     let weak = self.is_weak(id, "GOT.func", sym);
                     self.bind_got(id, scope, sym, true, weak, txn, &mut plan.fixups)?
                 }
@@ -89,7 +122,9 @@ impl Loader {
                     let weak = self.is_weak(id, "env", sym);
                     self.bind_func(id, scope, sym, ty, weak, txn)?
                 }
-                ("wasi_snapshot_preview1", _, ImportKind::Func { .. }) => ImportDesc::new(IMPORT_HOST, 0, 0),
+                ("wasi_snapshot_preview1", _, ImportKind::Func { .. }) => {
+                    ImportDesc::new(IMPORT_HOST, 0, 0)
+                }
                 // Exception tags (`__c_longjmp` for setjmp/longjmp,
                 // `__cpp_exception`) must be one tag per process, so that an
                 // exception thrown in one module is caught in another: bind
@@ -109,30 +144,52 @@ impl Loader {
 
     fn bind_tag(&mut self, id: ModId, scope: &[ModId], sym: &str) -> Result<ImportDesc> {
         for m in scope.iter().filter(|m| **m != id) {
-            let Some(provider) = self.get(*m) else { continue };
-            let Some(&export) = provider.exports.get(sym) else { continue };
-            if provider.info.exports.get(export as usize).is_some_and(|e| e.kind == ExportKind::Tag) {
+            let Some(provider) = self.get(*m) else {
+                continue;
+            };
+            let Some(&export) = provider.exports.get(sym) else {
+                continue;
+            };
+            if provider
+                .info
+                .exports
+                .get(export as usize)
+                .is_some_and(|e| e.kind == ExportKind::Tag)
+            {
                 self.require_instantiated(*m, sym)?;
                 let instance = self.get(*m).map(|p| p.instance).unwrap_or(0);
                 self.trace_binding(format_args!("tag {sym}"));
                 return Ok(ImportDesc::new(IMPORT_EXPORT, instance, export));
             }
         }
-        Err(Error::UndefinedSymbol { symbol: String::from(sym) })
+        Err(Error::UndefinedSymbol {
+            symbol: String::from(sym),
+        })
     }
 
     /// `dlsym`, `dlopen`, `atexit` and `__cxa_atexit` imported by a side
     /// module go to a forwarder that tells libdl which module is calling.
     fn bind_forwarded(&mut self, id: ModId, sym: &str, want: &Sig) -> Result<Option<ImportDesc>> {
-        let Some(&(_, target)) = FORWARDED.iter().find(|(name, _)| *name == sym) else { return Ok(None) };
+        let Some(&(_, target)) = FORWARDED.iter().find(|(name, _)| *name == sym) else {
+            return Ok(None);
+        };
         // A program's exit handlers are the process's: they stay libc's.
-        let is_program = self.get(id).is_some_and(|m| m.kind == crate::loader::Kind::Program);
+        let is_program = self
+            .get(id)
+            .is_some_and(|m| m.kind == crate::loader::Kind::Program);
         if is_program && matches!(sym, "atexit" | "__cxa_atexit") {
             return Ok(None);
         }
         let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
-        let Some(&export) = libdl.exports.get(target) else { return Ok(None) };
-        let func = libdl.info.exports.get(export as usize).map(|e| e.index).unwrap_or(u32::MAX);
+        let Some(&export) = libdl.exports.get(target) else {
+            return Ok(None);
+        };
+        let func = libdl
+            .info
+            .exports
+            .get(export as usize)
+            .map(|e| e.index)
+            .unwrap_or(u32::MAX);
         let mut expected = libdl.info.func_sig(func).cloned().unwrap_or_default();
         expected.params.pop(); // the caller id the forwarder appends
         if &expected != want {
@@ -156,7 +213,10 @@ impl Loader {
     fn require_instantiated(&self, provider: ModId, sym: &str) -> Result<()> {
         match self.get(provider) {
             Some(p) if p.instantiated => Ok(()),
-            Some(p) => Err(Error::Cycle { symbol: String::from(sym), provider: p.path.clone() }),
+            Some(p) => Err(Error::Cycle {
+                symbol: String::from(sym),
+                provider: p.path.clone(),
+            }),
             None => Err(Error::BadHandle),
         }
     }
@@ -180,7 +240,11 @@ impl Loader {
         txn: &mut Txn,
         fixups: &mut Vec<Fixup>,
     ) -> Result<ImportDesc> {
-        let wanted = if func { ExportKind::Func } else { ExportKind::Global };
+        let wanted = if func {
+            ExportKind::Func
+        } else {
+            ExportKind::Global
+        };
         let target = match self.lookup_traced(scope, sym) {
             Some(def) if def.kind == wanted => Target::Def(def.module, def.export),
             Some(_) => {
@@ -202,10 +266,17 @@ impl Loader {
                     }
                     return Ok(ImportDesc::new(IMPORT_GLOBAL, g, 0));
                 }
-                _ => return Err(Error::UndefinedSymbol { symbol: String::from(sym) }),
+                _ => {
+                    return Err(Error::UndefinedSymbol {
+                        symbol: String::from(sym),
+                    })
+                }
             },
         };
-        let key = GotKey { func, target: target.clone() };
+        let key = GotKey {
+            func,
+            target: target.clone(),
+        };
         if let Some(cell) = self.got.get_mut(&key) {
             cell.users = cell.users.saturating_add(1);
             let g = cell.global;
@@ -224,7 +295,14 @@ impl Loader {
             Target::Def(m, e) if func => self.func_slot(*m, *e, Some(txn))?,
             Target::Def(m, e) if *m != id => {
                 self.require_instantiated(*m, sym)?;
-                self.address_of(Def { module: *m, export: *e, kind: wanted }, Some(txn))?
+                self.address_of(
+                    Def {
+                        module: *m,
+                        export: *e,
+                        kind: wanted,
+                    },
+                    Some(txn),
+                )?
             }
             Target::Def(_, _) => 0,
         };
@@ -238,9 +316,19 @@ impl Loader {
         self.trace_binding(format_args!(
             "{} {sym} -> {}",
             if func { "GOT.func" } else { "GOT.mem" },
-            if own { String::from("own definition (set after instantiation)") } else { alloc::format!("{value:#x}") }
+            if own {
+                String::from("own definition (set after instantiation)")
+            } else {
+                alloc::format!("{value:#x}")
+            }
         ));
-        self.got.insert(key.clone(), GotCell { global: g, users: 1 });
+        self.got.insert(
+            key.clone(),
+            GotCell {
+                global: g,
+                users: 1,
+            },
+        );
         txn.cells.push(key.clone());
         if let Some(m) = self.get_mut(id) {
             m.got_refs.push(key);
@@ -270,13 +358,23 @@ impl Loader {
             if weak || self.lazy {
                 return self.bind_later(id, sym, &want, weak);
             }
-            return Err(Error::UndefinedSymbol { symbol: String::from(sym) });
+            return Err(Error::UndefinedSymbol {
+                symbol: String::from(sym),
+            });
         };
         let provider = self.get(def.module).ok_or(Error::BadHandle)?;
         if def.kind != ExportKind::Func {
-            return Err(Error::SymbolKind { symbol: String::from(sym), wanted: "a function" });
+            return Err(Error::SymbolKind {
+                symbol: String::from(sym),
+                wanted: "a function",
+            });
         }
-        let func = provider.info.exports.get(def.export as usize).map(|e| e.index).unwrap_or(u32::MAX);
+        let func = provider
+            .info
+            .exports
+            .get(def.export as usize)
+            .map(|e| e.index)
+            .unwrap_or(u32::MAX);
         let have = provider.info.func_sig(func).cloned().unwrap_or_default();
         if have != want {
             return Err(Error::SignatureMismatch(alloc::boxed::Box::new(Mismatch {
@@ -286,7 +384,11 @@ impl Loader {
                 provider: provider.path.clone(),
             })));
         }
-        let (instance, ready, path) = (provider.instance, provider.instantiated && def.module != id, provider.path.clone());
+        let (instance, ready, path) = (
+            provider.instance,
+            provider.instantiated && def.module != id,
+            provider.path.clone(),
+        );
         if ready {
             self.trace_binding(format_args!("{sym} -> {path}"));
             return Ok(ImportDesc::new(IMPORT_EXPORT, instance, def.export));
@@ -315,7 +417,10 @@ impl Loader {
         }
         if !weak {
             let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
-            let target = *libdl.exports.get("__wasmdl_unresolved").ok_or(Error::NotInitialised)?;
+            let target = *libdl
+                .exports
+                .get("__wasmdl_unresolved")
+                .ok_or(Error::NotInitialised)?;
             let path = self.get(id).map(|m| m.path.clone()).unwrap_or_default();
             self.unresolved.push((String::from(sym), path));
             let report_id = self.unresolved.len() as u32 - 1;
@@ -330,7 +435,9 @@ impl Loader {
             m.helpers.push(tramp);
         }
         let why = if weak { "weak" } else { "RTLD_LAZY" };
-        self.trace_binding(format_args!("{sym} -> (undefined, {why}: slot {slot}, bound later)"));
+        self.trace_binding(format_args!(
+            "{sym} -> (undefined, {why}: slot {slot}, bound later)"
+        ));
         Ok(ImportDesc::new(IMPORT_EXPORT, tramp, 0))
     }
 }

@@ -8,7 +8,9 @@ use crate::dlfcn;
 
 /// libdl's own heap: dlmalloc over [`GrowOnly`].
 #[global_allocator]
-static HEAP: Heap = Heap(spin::Mutex::new(dlmalloc::Dlmalloc::new_with_allocator(GrowOnly)));
+static HEAP: Heap = Heap(spin::Mutex::new(dlmalloc::Dlmalloc::new_with_allocator(
+    GrowOnly,
+)));
 
 /// dlmalloc's system allocator for libdl: pages come only from `memory.grow`.
 /// (dlmalloc's own wasm backend first takes `[__heap_base, __heap_end)`,
@@ -32,7 +34,11 @@ unsafe impl dlmalloc::Allocator for GrowOnly {
         let len = pages * PAGE;
         follow_memory_end((base + len) as u32);
         // Never hand out a region ending exactly at 4 GiB (a pointer must not wrap).
-        let len = if base.wrapping_add(len) == 0 { len - 16 } else { len };
+        let len = if base.wrapping_add(len) == 0 {
+            len - 16
+        } else {
+            len
+        };
         (base as *mut u8, len, 0)
     }
     fn remap(&self, _: *mut u8, _: usize, _: usize, _: bool) -> *mut u8 {
@@ -60,8 +66,10 @@ unsafe impl dlmalloc::Allocator for GrowOnly {
 /// first runs, finds `[__heap_base, sbrk(0))` empty and never adopts pages
 /// libdl took (docs/memory-layout.md). Plain atomics, not the loader lock:
 /// the allocator runs while that lock is held.
-static MEMORY_END_CELLS: [core::sync::atomic::AtomicU32; 2] =
-    [core::sync::atomic::AtomicU32::new(0), core::sync::atomic::AtomicU32::new(0)];
+static MEMORY_END_CELLS: [core::sync::atomic::AtomicU32; 2] = [
+    core::sync::atomic::AtomicU32::new(0),
+    core::sync::atomic::AtomicU32::new(0),
+];
 
 pub fn track_memory_end(g: u32) {
     use core::sync::atomic::Ordering::Relaxed;
@@ -179,7 +187,11 @@ fn caller_id(caller: u32) -> Option<u32> {
 /// is searched. Side modules' `dlopen` imports are bound to forwarders that
 /// call this.
 #[no_mangle]
-pub extern "C" fn __wasmdl_dlopen_from(file: *const c_char, mode: c_int, caller: u32) -> *mut c_void {
+pub extern "C" fn __wasmdl_dlopen_from(
+    file: *const c_char,
+    mode: c_int,
+    caller: u32,
+) -> *mut c_void {
     dlfcn::open(name_arg(file), mode, caller_id(caller)) as *mut c_void
 }
 
@@ -190,7 +202,11 @@ pub extern "C" fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void
 
 /// `dlsym` on behalf of module `caller` (0: the program), for RTLD_NEXT.
 #[no_mangle]
-pub extern "C" fn __wasmdl_dlsym_from(handle: *mut c_void, name: *const c_char, caller: u32) -> *mut c_void {
+pub extern "C" fn __wasmdl_dlsym_from(
+    handle: *mut c_void,
+    name: *const c_char,
+    caller: u32,
+) -> *mut c_void {
     let name = c_str(name).unwrap_or(b"\xff");
     dlfcn::sym(handle as usize, name, caller) as *mut c_void
 }
@@ -223,13 +239,24 @@ pub struct DlInfo {
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int {
-    let Some(found) = dlfcn::addr(addr as usize as u32) else { return 0 };
+    let Some(found) = dlfcn::addr(addr as usize as u32) else {
+        return 0;
+    };
     let end = core::arch::wasm32::memory_size(0).saturating_mul(65536);
     let at = info as usize;
-    if at == 0 || at.checked_add(core::mem::size_of::<DlInfo>()).is_none_or(|e| e > end) {
+    if at == 0
+        || at
+            .checked_add(core::mem::size_of::<DlInfo>())
+            .is_none_or(|e| e > end)
+    {
         return 0;
     }
-    let out = DlInfo { dli_fname: found.fname, dli_fbase: found.fbase, dli_sname: found.sname, dli_saddr: found.saddr };
+    let out = DlInfo {
+        dli_fname: found.fname,
+        dli_fbase: found.fbase,
+        dli_sname: found.sname,
+        dli_saddr: found.saddr,
+    };
     // SAFETY: [info, info+16) was checked to lie inside linear memory, which
     // is always writable; an unaligned pointer is handled by write_unaligned.
     unsafe { core::ptr::write_unaligned(info, out) };
@@ -248,7 +275,9 @@ fn in_memory(at: usize, len: usize) -> bool {
 #[allow(clippy::not_unsafe_ptr_arg_deref)]
 #[no_mangle]
 pub extern "C" fn dlinfo(handle: *mut c_void, request: c_int, arg: *mut c_void) -> c_int {
-    let Some(answer) = dlfcn::info(handle as usize, request) else { return -1 };
+    let Some(answer) = dlfcn::info(handle as usize, request) else {
+        return -1;
+    };
     let at = arg as usize;
     match answer {
         dlfcn::Info::Pointer(p) => {
@@ -321,7 +350,11 @@ extern "C" fn run_exit_handlers() {
 /// [`STARTUP_FAILURE`] if the program could not be loaded (the reason is on
 /// stderr).
 #[no_mangle]
-pub extern "C" fn __wasmdl_run(libdl_module: u32, libdl_instance: u32, program_module: u32) -> c_int {
+pub extern "C" fn __wasmdl_run(
+    libdl_module: u32,
+    libdl_instance: u32,
+    program_module: u32,
+) -> c_int {
     use crate::host::{Host, WasmHost};
     let host = alloc::boxed::Box::new(WasmHost::new());
     match dlfcn::run_program(host, (libdl_module, libdl_instance), program_module) {
@@ -344,10 +377,19 @@ pub const STARTUP_FAILURE: c_int = -1;
 /// Called by the shim once (SPEC.md, "Starting a process"). Non-zero on failure,
 /// after writing the reason to stderr.
 #[no_mangle]
-pub extern "C" fn __wasmdl_init(libdl_module: u32, libdl_instance: u32, main_module: u32, main_instance: u32) -> c_int {
+pub extern "C" fn __wasmdl_init(
+    libdl_module: u32,
+    libdl_instance: u32,
+    main_module: u32,
+    main_instance: u32,
+) -> c_int {
     use crate::host::{Host, WasmHost};
     let host = alloc::boxed::Box::new(WasmHost::new());
-    match dlfcn::init(host, (libdl_module, libdl_instance), (main_module, main_instance)) {
+    match dlfcn::init(
+        host,
+        (libdl_module, libdl_instance),
+        (main_module, main_instance),
+    ) {
         Ok(()) => {
             hook_program_exit();
             0

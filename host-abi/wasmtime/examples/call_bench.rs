@@ -9,7 +9,8 @@
 use std::time::Instant;
 use wasmtime::*;
 
-const CALLEE: &str = r#"(module (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#;
+const CALLEE: &str =
+    r#"(module (func (export "f") (param i32) (result i32) local.get 0 i32.const 1 i32.add))"#;
 
 /// Calls the import `n` times in a loop; returns the accumulated value.
 const CALLER: &str = r#"(module
@@ -50,32 +51,61 @@ fn main() -> Result<()> {
     let engine = Engine::default();
     let mut store = Store::new(&engine, ());
     let callee = Instance::new(&mut store, &Module::new(&engine, CALLEE)?, &[])?;
-    let f = callee.get_func(&mut store, "f").ok_or_else(|| Error::msg("no f"))?;
+    let f = callee
+        .get_func(&mut store, "f")
+        .ok_or_else(|| Error::msg("no f"))?;
     let caller = Module::new(&engine, CALLER)?;
 
     // (a) direct
     let direct = Instance::new(&mut store, &caller, &[f.into()])?;
     // (b) trampoline through table slot 0
-    let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 1, None), Ref::Func(Some(f)))?;
-    let tramp = Instance::new(&mut store, &Module::new(&engine, TRAMPOLINE)?, &[table.into()])?;
-    let tf = tramp.get_func(&mut store, "f").ok_or_else(|| Error::msg("no f"))?;
+    let table = Table::new(
+        &mut store,
+        TableType::new(RefType::FUNCREF, 1, None),
+        Ref::Func(Some(f)),
+    )?;
+    let tramp = Instance::new(
+        &mut store,
+        &Module::new(&engine, TRAMPOLINE)?,
+        &[table.into()],
+    )?;
+    let tf = tramp
+        .get_func(&mut store, "f")
+        .ok_or_else(|| Error::msg("no f"))?;
     let through_trampoline = Instance::new(&mut store, &caller, &[tf.into()])?;
     // (c) a host function forwarding to the callee
     let typed_f = f.typed::<i32, i32>(&store)?;
-    let host = Func::wrap(&mut store, move |mut c: Caller<'_, ()>, x: i32| -> Result<i32> { typed_f.call(&mut c, x) });
+    let host = Func::wrap(
+        &mut store,
+        move |mut c: Caller<'_, ()>, x: i32| -> Result<i32> { typed_f.call(&mut c, x) },
+    );
     let through_host = Instance::new(&mut store, &caller, &[host.into()])?;
 
     let mut rows = Vec::new();
-    for (name, inst) in [("direct import", direct), ("libdl trampoline", through_trampoline), ("host forwarding", through_host)] {
+    for (name, inst) in [
+        ("direct import", direct),
+        ("libdl trampoline", through_trampoline),
+        ("host forwarding", through_host),
+    ] {
         let run = inst.get_typed_func::<i32, i32>(&mut store, "run")?;
         rows.push((name, measure(&mut store, &run)?));
     }
     let median = |v: &Vec<f64>| v[v.len() / 2];
     let base = median(&rows[0].1);
     println!("one call on wasmtime 48, {} calls x {} runs", CALLS, RUNS);
-    println!("{:<18} {:>9} {:>9} {:>9} {:>10}", "binding", "min ns", "median ns", "max ns", "vs direct");
+    println!(
+        "{:<18} {:>9} {:>9} {:>9} {:>10}",
+        "binding", "min ns", "median ns", "max ns", "vs direct"
+    );
     for (name, v) in &rows {
-        println!("{:<18} {:>9.2} {:>9.2} {:>9.2} {:>9.2}x", name, v[0], median(v), v[v.len() - 1], median(v) / base);
+        println!(
+            "{:<18} {:>9.2} {:>9.2} {:>9.2} {:>9.2}x",
+            name,
+            v[0],
+            median(v),
+            v[v.len() - 1],
+            median(v) / base
+        );
     }
     let tr = median(&rows[1].1);
     let host = median(&rows[2].1);

@@ -579,7 +579,14 @@ fn check_import_type(store: impl AsContext, import: &ImportType<'_>, ext: &Exter
             if have.ty().matches(want.ty()) {
                 Ok(())
             } else {
-                fail(ERR_LINK, format!("tag type {} does not match the import's {}", have.ty(), want.ty()))
+                fail(
+                    ERR_LINK,
+                    format!(
+                        "tag type {} does not match the import's {}",
+                        have.ty(),
+                        want.ty()
+                    ),
+                )
             }
         }
         (want, have) => fail(
@@ -1102,7 +1109,13 @@ pub fn run_bytes(
     // A PIE program (it has dylink.0): libdl places it, loads its NEEDED
     // tree (libc.so, ...), binds and initialises everything, and runs it.
     if parse_dylink_mem_info(program_bytes).is_ok() {
-        return run_pie(&mut process, config, (libdl, libdl_bytes, libdl_instance), program, program_bytes);
+        return run_pie(
+            &mut process,
+            config,
+            (libdl, libdl_bytes, libdl_instance),
+            program,
+            program_bytes,
+        );
     }
 
     // 5. The program, bound to libdl's exports.
@@ -1201,13 +1214,26 @@ fn run_pie(
     program: Module,
     program_bytes: &[u8],
 ) -> Result<i32, Failure> {
-    let libdl_module_h = process.register_module(libdl, libdl_bytes).map_err(Failure::Fatal)?;
-    let libdl_instance_h = process.register_instance(libdl_instance).map_err(Failure::Fatal)?;
-    let program_h = process.register_module(program, program_bytes).map_err(Failure::Fatal)?;
+    let libdl_module_h = process
+        .register_module(libdl, libdl_bytes)
+        .map_err(Failure::Fatal)?;
+    let libdl_instance_h = process
+        .register_instance(libdl_instance)
+        .map_err(Failure::Fatal)?;
+    let program_h = process
+        .register_module(program, program_bytes)
+        .map_err(Failure::Fatal)?;
     let run = libdl_instance
         .get_typed_func::<(u32, u32, u32), i32>(&mut process.store, "__wasmdl_run")
-        .map_err(|e| fatal(format!("libdl.so cannot start PIE programs (no __wasmdl_run): {e:#}")))?;
-    match run.call(&mut process.store, (libdl_module_h, libdl_instance_h, program_h)) {
+        .map_err(|e| {
+            fatal(format!(
+                "libdl.so cannot start PIE programs (no __wasmdl_run): {e:#}"
+            ))
+        })?;
+    match run.call(
+        &mut process.store,
+        (libdl_module_h, libdl_instance_h, program_h),
+    ) {
         // libdl has written its reason to stderr already.
         Ok(status) if status < 0 => Err(fatal(format!(
             "libdl.so could not start {}",

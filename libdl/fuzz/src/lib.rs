@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use libdl::fakehost::{exports, globals, loader_with, side_needing, types, FakeHost};
 use libdl::loader::{Loader, OpenFlags};
 use libdl::parse::tests::module;
-use libdl::parse::{parse, ExportKind, Expect, ImportKind, Module};
+use libdl::parse::{parse, Expect, ExportKind, ImportKind, Module};
 
 pub mod parse_ref;
 
@@ -26,10 +26,15 @@ pub fn parse_diff(data: &[u8]) {
         let new = parse(data, expect);
         let old = parse_ref::parse(
             data,
-            if expect == Expect::Program { parse_ref::Expect::Program } else { parse_ref::Expect::SideModule },
+            if expect == Expect::Program {
+                parse_ref::Expect::Program
+            } else {
+                parse_ref::Expect::SideModule
+            },
         );
         match (&new, &old) {
-            (Err(libdl::error::Error::Malformed { message, .. }), _) if message == libdl::parse::NOT_CONST => {}
+            (Err(libdl::error::Error::Malformed { message, .. }), _)
+                if message == libdl::parse::NOT_CONST => {}
             (Ok(n), Ok(o)) => assert_eq!(format!("{n:?}"), format!("{o:?}")),
             (Err(n), Err(o)) => assert_eq!(n, o),
             (n, o) => panic!("parse differs from the reference: {n:?} vs {o:?}"),
@@ -58,11 +63,18 @@ pub fn parse_both(data: &[u8]) {
     match (&side, &prog) {
         (Ok(s), Ok(p)) => {
             assert!(s.dylink.is_some());
-            assert_eq!(format!("{s:?}"), format!("{p:?}"), "same module, either expectation");
+            assert_eq!(
+                format!("{s:?}"),
+                format!("{p:?}"),
+                "same module, either expectation"
+            );
         }
         (Ok(_), Err(e)) => panic!("a side module that is not a program: {e:?}"),
         (Err(e), Ok(p)) => {
-            assert!(p.dylink.is_none(), "refused as a side module only for lack of dylink.0: {e:?}");
+            assert!(
+                p.dylink.is_none(),
+                "refused as a side module only for lack of dylink.0: {e:?}"
+            );
             message(e);
         }
         (Err(a), Err(b)) => {
@@ -124,7 +136,8 @@ pub fn analyze(data: &[u8]) {
 fn program_for(m: &Module) -> Vec<u8> {
     let mut sigs: Vec<(Vec<u8>, Vec<u8>)> = vec![(vec![], vec![0x7f])];
     let mut func_types = vec![0u32];
-    let mut exps: Vec<(String, u8, u32)> = vec![("host_fn".into(), 0, 0), ("host_data".into(), 3, 0)];
+    let mut exps: Vec<(String, u8, u32)> =
+        vec![("host_fn".into(), 0, 0), ("host_data".into(), 3, 0)];
     let mut seen: BTreeSet<String> = exps.iter().map(|e| e.0.clone()).collect();
     let mut nglobals = 1u32;
     for imp in &m.imports {
@@ -159,8 +172,15 @@ fn program_for(m: &Module) -> Vec<u8> {
         libdl::parse::tests::leb(&mut f, *t);
         c.extend_from_slice(&[3, 0, 0x00, 0x0b]);
     }
-    let exp_refs: Vec<(&str, u8, u32)> = exps.iter().map(|(n, k, i)| (n.as_str(), *k, *i)).collect();
-    module(&[(1, types(&sig_refs)), (3, f), (6, globals(nglobals)), (7, exports(&exp_refs)), (10, c)])
+    let exp_refs: Vec<(&str, u8, u32)> =
+        exps.iter().map(|(n, k, i)| (n.as_str(), *k, *i)).collect();
+    module(&[
+        (1, types(&sig_refs)),
+        (3, f),
+        (6, globals(nglobals)),
+        (7, exports(&exp_refs)),
+        (10, c),
+    ])
 }
 
 /// A loader over the double with `program` as the main program and `files`.
@@ -172,10 +192,18 @@ fn setup(program: Vec<u8>, files: &[(&str, Vec<u8>)], env: &[(&str, &str)]) -> (
         h.env.push((k.to_string(), v.to_string()));
     }
     use libdl::host::Host;
-    let libdl_so = module(&[(0, libdl::parse::tests::dylink0(&[libdl::parse::tests::mem_info(0, 0, 0, 0)]))]);
-    let pm = h.compile(&program).expect("the synthesized program compiles");
+    let libdl_so = module(&[(
+        0,
+        libdl::parse::tests::dylink0(&[libdl::parse::tests::mem_info(0, 0, 0, 0)]),
+    )]);
+    let pm = h
+        .compile(&program)
+        .expect("the synthesized program compiles");
     let lm = h.compile(&libdl_so).unwrap();
-    let (pi, li) = (h.instantiate(pm, &[]).unwrap(), h.instantiate(lm, &[]).unwrap());
+    let (pi, li) = (
+        h.instantiate(pm, &[]).unwrap(),
+        h.instantiate(lm, &[]).unwrap(),
+    );
     for (p, b) in files {
         h.files.insert(p.to_string(), b.clone());
     }
@@ -205,8 +233,15 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
             }
             let (now, table_now) = alive(view);
             assert_eq!(now, base, "a failed dlopen left host objects alive: {e:?}");
-            assert_eq!(table_now, table_before, "a failed dlopen left table slots filled: {e:?}");
-            assert_eq!(l.modules.len(), nmods, "a failed dlopen left modules registered: {e:?}");
+            assert_eq!(
+                table_now, table_before,
+                "a failed dlopen left table slots filled: {e:?}"
+            );
+            assert_eq!(
+                l.modules.len(),
+                nmods,
+                "a failed dlopen left modules registered: {e:?}"
+            );
             assert!(l.got.is_empty(), "GOT cells after a failed dlopen");
         }
         Ok(None) => panic!("dlopen without RTLD_NOLOAD returned nothing"),
@@ -217,21 +252,34 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
             {
                 let h = view.0.lock().unwrap();
                 for s in &opened.init_slots {
-                    assert!(h.table.get(*s as usize).is_some_and(|e| e.is_some()), "constructor slot {s} empty");
+                    assert!(
+                        h.table.get(*s as usize).is_some_and(|e| e.is_some()),
+                        "constructor slot {s} empty"
+                    );
                 }
             }
             let scope = l.handle_scope(opened.id).expect("scope of a live handle");
-            for n in names.iter().map(String::as_str).chain(["__no_such_symbol", "", "host_fn", "host_data"]) {
+            for n in names.iter().map(String::as_str).chain([
+                "__no_such_symbol",
+                "",
+                "host_fn",
+                "host_data",
+            ]) {
                 if let Some(def) = l.lookup(&scope, n) {
                     match l.address_of(def, None) {
                         Ok(addr) => {
                             if def.kind == ExportKind::Func {
                                 let h = view.0.lock().unwrap();
-                                if std::env::var_os("LIBDL_FUZZ_VERBOSE").is_some() && h.table.get(addr as usize).is_none_or(|e| e.is_none()) {
+                                if std::env::var_os("LIBDL_FUZZ_VERBOSE").is_some()
+                                    && h.table.get(addr as usize).is_none_or(|e| e.is_none())
+                                {
                                     let m = l.get(def.module).unwrap();
                                     eprintln!("def {def:?} path {} instantiated {} place {:?} elem_slots {:?} owned {:?} elems {:?}", m.path, m.instantiated, m.place, m.elem_slots, l.owned_slots, m.info.elems);
                                 }
-                                assert!(h.table.get(addr as usize).is_some_and(|e| e.is_some()), "dlsym({n}) slot {addr} empty");
+                                assert!(
+                                    h.table.get(addr as usize).is_some_and(|e| e.is_some()),
+                                    "dlsym({n}) slot {addr} empty"
+                                );
                             }
                         }
                         Err(e) => {
@@ -244,7 +292,10 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
             let _ = l.origin(opened.id);
             let _ = l.link_map(opened.id);
             let _ = l.addr_info(0x10000);
-            let again = l.open(name, flags, None).expect("second dlopen").expect("loaded");
+            let again = l
+                .open(name, flags, None)
+                .expect("second dlopen")
+                .expect("loaded");
             assert_eq!(again.id, opened.id);
             assert!(again.init_slots.is_empty());
             assert!(l.close(opened.id).expect("first dlclose").is_empty());
@@ -252,7 +303,11 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
             let ids: Vec<_> = dying.iter().map(|(id, _)| *id).collect();
             l.finish_close(&ids);
             assert!(l.get(opened.id).is_none());
-            assert_eq!(l.modules.len(), nmods, "modules left after the last dlclose");
+            assert_eq!(
+                l.modules.len(),
+                nmods,
+                "modules left after the last dlclose"
+            );
             let (now, _) = alive(view);
             assert_eq!(now, base, "host objects left after the last dlclose");
             assert!(l.close(opened.id).is_err(), "dlclose of a dead handle");
@@ -266,8 +321,14 @@ fn open_use_close(l: &mut Loader, view: &FakeHost, name: &str, flags: OpenFlags,
 /// `LD_LIBRARY_PATH`.
 pub fn load(data: &[u8]) {
     let parsed = parse(data, Expect::Program).ok();
-    let names: Vec<String> = parsed.as_ref().map(|m| m.exports.iter().take(64).map(|e| e.name.clone()).collect()).unwrap_or_default();
-    let flags = OpenFlags { global: data.last().is_some_and(|b| b & 1 != 0), ..OpenFlags::default() };
+    let names: Vec<String> = parsed
+        .as_ref()
+        .map(|m| m.exports.iter().take(64).map(|e| e.name.clone()).collect())
+        .unwrap_or_default();
+    let flags = OpenFlags {
+        global: data.last().is_some_and(|b| b & 1 != 0),
+        ..OpenFlags::default()
+    };
 
     let (mut l, view) = loader_with(&[(PATH, data.to_vec())]);
     open_use_close(&mut l, &view, PATH, flags, &names);
@@ -278,7 +339,11 @@ pub fn load(data: &[u8]) {
     let wrapper = side_needing(&[], &["libx.so"]);
     let (mut l, view) = setup(
         program,
-        &[(PATH, data.to_vec()), ("/q/libx.so", data.to_vec()), ("/p/w.so", wrapper)],
+        &[
+            (PATH, data.to_vec()),
+            ("/q/libx.so", data.to_vec()),
+            ("/p/w.so", wrapper),
+        ],
         &[("LD_LIBRARY_PATH", "/nowhere:/q")],
     );
     open_use_close(&mut l, &view, PATH, flags, &names);

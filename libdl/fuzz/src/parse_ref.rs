@@ -3,9 +3,9 @@
 //! own readers, with their operator decoder). Compared with the current one.
 #![allow(dead_code, clippy::all)]
 
+use core::fmt;
 use std::string::{String, ToString};
 use std::vec::Vec;
-use core::fmt;
 
 use wasmparser::{
     ConstExpr, Dylink0Subsection, ElementItems, ElementKind, ExternalKind, KnownCustom, Parser,
@@ -108,10 +108,15 @@ fn val_code(v: wasmparser::ValType) -> ValCode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportKind {
     /// A function of type index `ty`.
-    Func { ty: u32 },
+    Func {
+        ty: u32,
+    },
     Memory,
     Table,
-    Global { ty: ValCode, mutable: bool },
+    Global {
+        ty: ValCode,
+        mutable: bool,
+    },
     Tag,
 }
 
@@ -203,12 +208,19 @@ pub enum Expect {
 const WASM_MAGIC: [u8; 4] = *b"\0asm";
 
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
-    Error::Malformed { offset: e.offset() as usize, message: e.message().to_string() }
+    Error::Malformed {
+        offset: e.offset() as usize,
+        message: e.message().to_string(),
+    }
 }
 
 fn limit(what: &'static str, value: usize, max: usize) -> Result<()> {
     if value > max {
-        return Err(Error::Limit { what, value: value as u64, limit: max as u64 });
+        return Err(Error::Limit {
+            what,
+            value: value as u64,
+            limit: max as u64,
+        });
     }
     Ok(())
 }
@@ -282,11 +294,18 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                         TypeRef::Global(g) => {
                             let ty = val_code(g.content_type);
                             m.globals.push((ty, g.mutable));
-                            ImportKind::Global { ty, mutable: g.mutable }
+                            ImportKind::Global {
+                                ty,
+                                mutable: g.mutable,
+                            }
                         }
                         TypeRef::Tag(_) => ImportKind::Tag,
                     };
-                    m.imports.push(Import { module: name(imp.module)?, name: name(imp.name)?, kind });
+                    m.imports.push(Import {
+                        module: name(imp.module)?,
+                        name: name(imp.name)?,
+                        kind,
+                    });
                     limit("number of imports", m.imports.len(), MAX_IMPORTS)?;
                 }
             }
@@ -314,19 +333,29 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
                         ExternalKind::Table => ExportKind::Table,
                         ExternalKind::Tag => ExportKind::Tag,
                     };
-                    m.exports.push(Export { name: name(e.name)?, kind, index: e.index });
+                    m.exports.push(Export {
+                        name: name(e.name)?,
+                        kind,
+                        index: e.index,
+                    });
                 }
             }
             Payload::ElementSection(r) => {
                 for el in r {
                     let el = el.map_err(malformed)?;
-                    let ElementKind::Active { table_index, offset_expr } = el.kind else {
+                    let ElementKind::Active {
+                        table_index,
+                        offset_expr,
+                    } = el.kind
+                    else {
                         continue;
                     };
                     if table_index.unwrap_or(0) != 0 {
                         continue;
                     }
-                    let Some(offset) = const_offset(&offset_expr) else { continue };
+                    let Some(offset) = const_offset(&offset_expr) else {
+                        continue;
+                    };
                     let mut funcs = Vec::new();
                     match el.items {
                         ElementItems::Functions(fs) => {
@@ -392,7 +421,11 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
                     ("table alignment (log2)", mi.table_alignment),
                 ] {
                     if a > MAX_ALIGN_LOG2 {
-                        return Err(Error::Limit { what, value: a.into(), limit: MAX_ALIGN_LOG2.into() });
+                        return Err(Error::Limit {
+                            what,
+                            value: a.into(),
+                            limit: MAX_ALIGN_LOG2.into(),
+                        });
                     }
                 }
                 d.mem_info = MemInfo {
@@ -422,7 +455,8 @@ fn parse_dylink0(reader: wasmparser::Dylink0SectionReader<'_>) -> Result<Dylink>
             Dylink0Subsection::ImportInfo(infos) => {
                 limit("number of import infos", infos.len(), MAX_IMPORTS)?;
                 for i in infos {
-                    d.import_info.push((name(i.module)?, name(i.field)?, i.flags.bits()));
+                    d.import_info
+                        .push((name(i.module)?, name(i.field)?, i.flags.bits()));
                 }
             }
             Dylink0Subsection::RuntimePath(paths) => {
@@ -471,4 +505,3 @@ fn const_offset(e: &ConstExpr<'_>) -> Option<ConstOffset> {
         }
     }
 }
-
