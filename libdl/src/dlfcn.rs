@@ -127,7 +127,8 @@ pub fn open(name: Option<&[u8]>, mode: i32, caller: Option<ModId>) -> usize {
 /// `dlsym`. `caller` is the calling module (the program for 0), which
 /// `RTLD_NEXT` needs.
 pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
-    let mut object: Option<String> = None;
+    // The library a handle names, for an error message only.
+    let mut object: Option<ModId> = None;
     let result = (|| {
         let name = core::str::from_utf8(name).map_err(|_| Error::BadString)?;
         with_loader(|l| {
@@ -144,7 +145,7 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
                 h => {
                     let id = ModId::try_from(h).map_err(|_| Error::BadHandle)?;
                     let m = l.get(id).ok_or(Error::BadHandle)?;
-                    object = Some(m.path.clone());
+                    object = Some(id);
                     match m.kind {
                         crate::loader::Kind::Program => &l.global_scope,
                         _ if m.local_scope.is_empty() => core::slice::from_ref(&m.id),
@@ -167,12 +168,13 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
     match result {
         Ok(addr) => addr as usize,
         Err(e) => {
-            let obj = if matches!(e, Error::BadHandle) {
-                None
-            } else {
-                object
+            let path = match (&e, object) {
+                (Error::BadHandle, _) | (_, None) => None,
+                (_, Some(id)) => with_loader(|l| Ok(l.get(id).map(|m| m.path.clone())))
+                    .ok()
+                    .flatten(),
             };
-            set_error(&e, obj.as_deref());
+            set_error(&e, path.as_deref());
             0
         }
     }

@@ -15,18 +15,10 @@ expected output is the order of the names.
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from mkmod import leb, name, section  # noqa: E402  (shared encoders)
+
 MAGIC = b"\0asm\x01\0\0\0"
-
-
-def leb(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v == 0:
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
 
 
 def sleb(v):
@@ -40,21 +32,11 @@ def sleb(v):
         out.append(b | 0x80)
 
 
-def name(s):
-    b = s if isinstance(s, bytes) else s.encode()
-    return leb(len(b)) + b
-
-
-def section(sid, payload):
-    return bytes([sid]) + leb(len(payload)) + payload
-
-
 def vec(items):
     return leb(len(items)) + b"".join(items)
 
 
-def sub(sid, payload):
-    return bytes([sid]) + leb(len(payload)) + payload
+sub = section  # a dylink.0 subsection is framed like a section
 
 
 def meminfo(size=0, align=0, tsize=0, talign=0):

@@ -38,7 +38,8 @@ def section(sid, payload):
 
 
 def name(s):
-    return leb(len(s)) + s.encode()
+    b = s if isinstance(s, bytes) else s.encode()
+    return leb(len(b)) + b
 
 
 def dylink0(subsections):
