@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use spin::Mutex;
 
 use crate::error::{Error, Result};
-use crate::loader::{Loader, ModId, OpenFlags};
+use crate::loader::{Loader, ModId, OpenFlags, Scope};
 
 pub const RTLD_LAZY: i32 = 1;
 pub const RTLD_NOW: i32 = 2;
@@ -26,11 +26,20 @@ static LOADER: Mutex<Option<Loader>> = Mutex::new(None);
 struct LastError {
     text: Vec<u8>,
     pending: bool,
+    /// A `dlsym` miss not yet formatted: programs probe for optional
+    /// symbols, so a miss only copies the name (and the object searched)
+    /// into buffers it reuses, and `dlerror` writes the message.
+    miss: bool,
+    symbol: Vec<u8>,
+    object: Option<Vec<u8>>,
 }
 
 static LAST_ERROR: Mutex<LastError> = Mutex::new(LastError {
     text: Vec::new(),
     pending: false,
+    miss: false,
+    symbol: Vec::new(),
+    object: None,
 });
 
 fn set_error(e: &Error, object: Option<&str>) {
@@ -41,6 +50,23 @@ fn set_error(e: &Error, object: Option<&str>) {
     le.text.extend_from_slice(s.as_bytes());
     le.text.push(0);
     le.pending = true;
+    le.miss = false;
+}
+
+/// Records "undefined symbol" for `dlerror`, formatted when asked for.
+fn set_miss(symbol: &[u8], object: Option<&str>) {
+    let mut le = LAST_ERROR.lock();
+    le.symbol.clear();
+    le.symbol.extend_from_slice(symbol);
+    match (object, &mut le.object) {
+        (Some(o), Some(buf)) => {
+            buf.clear();
+            buf.extend_from_slice(o.as_bytes());
+        }
+        (o, slot) => *slot = o.map(|o| o.as_bytes().to_vec()),
+    }
+    le.pending = true;
+    le.miss = true;
 }
 
 /// `dlerror()`: the pending message (valid until the next failing call), or
@@ -51,6 +77,17 @@ pub fn take_error() -> Option<*const u8> {
         return None;
     }
     le.pending = false;
+    if core::mem::take(&mut le.miss) {
+        let e = Error::UndefinedSymbol {
+            symbol: String::from_utf8_lossy(&le.symbol).into_owned(),
+        };
+        let object = le.object.as_deref().map(String::from_utf8_lossy);
+        let mut s = String::new();
+        e.write_message(object.as_deref(), &mut s);
+        le.text.clear();
+        le.text.extend_from_slice(s.as_bytes());
+        le.text.push(0);
+    }
     Some(le.text.as_ptr())
 }
 
@@ -87,7 +124,9 @@ pub fn decode_flags(mode: i32) -> Result<OpenFlags> {
 
 fn with_loader<T>(f: impl FnOnce(&mut Loader) -> Result<T>) -> Result<T> {
     let mut guard = LOADER.lock();
-    let l = guard.as_mut().ok_or(Error::NotInitialised)?;
+    let Some(l) = guard.as_mut() else {
+        return Err(Error::NotInitialised);
+    };
     f(l)
 }
 
@@ -136,33 +175,44 @@ pub fn sym(handle: usize, name: &[u8], caller: ModId) -> usize {
             // the common paths (LD_DEBUG=symbols takes the traced path).
             let traced = l.trace.enabled(crate::trace::DEBUG_SYMBOLS);
             let next;
-            let scope: &[ModId] = match handle {
-                RTLD_DEFAULT => &l.global_scope,
+            let global = Scope {
+                order: &l.global_scope,
+                sorted: Some(&l.global_sorted),
+            };
+            let scope = match handle {
+                RTLD_DEFAULT => global,
                 RTLD_NEXT => {
                     next = l.next_scope(if caller == 0 { l.program } else { caller });
-                    &next
+                    Scope::list(&next)
                 }
                 h => {
                     let id = ModId::try_from(h).map_err(|_| Error::BadHandle)?;
-                    let m = l.get(id).ok_or(Error::BadHandle)?;
+                    let Some(m) = l.get(id) else {
+                        return Err(Error::BadHandle);
+                    };
                     object = Some(id);
                     match m.kind {
-                        crate::loader::Kind::Program => &l.global_scope,
-                        _ if m.local_scope.is_empty() => core::slice::from_ref(&m.id),
-                        _ => &m.local_scope,
+                        crate::loader::Kind::Program => global,
+                        _ if m.local_scope.is_empty() => Scope::list(core::slice::from_ref(&m.id)),
+                        _ => Scope {
+                            order: &m.local_scope,
+                            sorted: Some(&m.local_sorted),
+                        },
                     }
                 }
             };
             let found = if traced {
-                let scope = scope.to_vec();
+                let scope = scope.order.to_vec();
                 l.lookup_traced(&scope, name)
             } else {
-                l.lookup(scope, name)
+                l.lookup_in(scope, name)
             };
-            let def = found.ok_or_else(|| Error::UndefinedSymbol {
-                symbol: String::from(name),
-            })?;
-            l.address_of(def, None)
+            let Some(def) = found else {
+                let path = object.and_then(|id| l.get(id)).map(|m| m.path.as_str());
+                set_miss(name.as_bytes(), path);
+                return Ok(0);
+            };
+            l.symbol_address(def)
         })
     })();
     match result {

@@ -833,3 +833,61 @@ fn cycles_and_self_references_are_refused_cleanly() {
         "program, libdl and libself.so (closed, not yet finished)"
     );
 }
+
+#[test]
+fn the_symbol_index_finds_the_first_definer_in_any_scope_and_forgets_unloaded_modules() {
+    use crate::loader::Scope;
+    let d = side_needing(&[], &[]);
+    let a = side_needing(&[], &["libd.so"]);
+    let (mut l, _view) = loader_with(&[("/lib/libd.so", d), ("/p/liba.so", a)]);
+    let before = l.symbols.len();
+    let opened = l
+        .open("/p/liba.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(l.symbols.len(), before + 4, "two exports each");
+    let m = l.get(opened.id).unwrap();
+    let (order, sorted) = (m.local_scope.clone(), m.local_sorted.clone());
+    let libd = order[1];
+    let found =
+        |l: &Loader, scope: Scope<'_>, name: &str| l.lookup_in(scope, name).map(|d| d.module);
+    // Both definers are in scope: the first in scope order wins, whichever
+    // way the scope finds positions.
+    assert_eq!(
+        found(&l, Scope::list(&order), "__wasm_call_ctors"),
+        Some(opened.id)
+    );
+    let indexed = Scope {
+        order: &order,
+        sorted: Some(&sorted),
+    };
+    assert_eq!(found(&l, indexed, "__wasm_call_ctors"), Some(opened.id));
+    let reversed: Vec<_> = order.iter().rev().copied().collect();
+    assert_eq!(
+        found(&l, Scope::list(&reversed), "__wasm_call_ctors"),
+        Some(libd)
+    );
+    // Not in the scope, or not defined at all: a miss.
+    assert_eq!(found(&l, indexed, "host_fn"), None);
+    assert_eq!(found(&l, indexed, "no_such_symbol"), None);
+    assert_eq!(
+        l.lookup(&l.global_scope.clone(), "host_fn")
+            .map(|d| d.module),
+        Some(l.program)
+    );
+    assert_eq!(l.export_index(libd, "__wasm_apply_data_relocs"), Some(1));
+    // dlsym remembers an address, and only while the module is loaded.
+    let def = l.lookup(&order, "__wasm_apply_data_relocs").unwrap();
+    let slot = l.symbol_address(def).unwrap();
+    let again = l.lookup(&order, "__wasm_apply_data_relocs").unwrap();
+    assert_eq!(again.cached, slot);
+    let dying = l.close(opened.id).unwrap();
+    let ids: Vec<_> = dying.iter().map(|(id, _)| *id).collect();
+    l.finish_close(&ids);
+    assert_eq!(
+        l.symbols.len(),
+        before,
+        "the unloaded modules' exports are gone"
+    );
+    assert_eq!(found(&l, Scope::list(&order), "__wasm_call_ctors"), None);
+}

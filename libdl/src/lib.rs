@@ -54,6 +54,7 @@ pub mod query;
 pub mod read;
 pub mod relocate;
 pub mod resolve;
+pub mod symtab;
 pub mod trace;
 
 #[cfg(any(test, feature = "fuzzing"))]

@@ -13,6 +13,7 @@ use crate::host::{GlobalHandle, Host, InstanceHandle, ModuleHandle};
 use crate::parse::{self, Expect, ExportKind, Module, Sig};
 use crate::place::{self, Placement, TableAlloc};
 use crate::read;
+use crate::symtab::SymIndex;
 use crate::trace::{Stats, Trace, DEBUG_BINDINGS, DEBUG_LIBS, DEBUG_STATISTICS, DEBUG_SYMBOLS};
 
 pub type ModId = u32;
@@ -35,8 +36,9 @@ pub struct Loaded {
     pub module: ModuleHandle,
     pub instance: InstanceHandle,
     pub info: Module,
-    /// Export name → export index, for symbol lookup.
-    pub exports: HashMap<String, u32>,
+    /// Addresses `dlsym` has computed, by export index (0: not yet), so that
+    /// a repeated lookup asks the host nothing. Allocated on first use.
+    pub addr_cache: Vec<u32>,
     /// Function index → the table slot its own element segments put it in.
     pub elem_slots: HashMap<u32, u32>,
     pub place: Placement,
@@ -51,6 +53,8 @@ pub struct Loaded {
     /// For a library opened by `dlopen`: itself and its dependencies in
     /// breadth-first order, the scope `dlsym(handle)` searches.
     pub local_scope: Vec<ModId>,
+    /// `local_scope`'s positions, sorted by module ([`Scope::sorted`]).
+    pub local_sorted: Vec<(ModId, u32)>,
     /// Generated helper instances bound to its imports (forwarders,
     /// trampolines).
     pub helpers: Vec<InstanceHandle>,
@@ -129,12 +133,84 @@ pub struct Txn {
     pub refs: Vec<ModId>,
 }
 
+/// A scope to search: modules in order, and, when the scope keeps one, their
+/// positions sorted by module, so that a lookup finds where a definer stands
+/// in a scope of any length in a few steps.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub order: &'a [ModId],
+    pub sorted: Option<&'a [(ModId, u32)]>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn list(order: &'a [ModId]) -> Scope<'a> {
+        Scope {
+            order,
+            sorted: None,
+        }
+    }
+
+    /// Where module `id` stands in the scope, if it is in it.
+    pub fn position(&self, id: ModId) -> Option<usize> {
+        match self.sorted {
+            Some(s) => {
+                let i = search_sorted(s, id, |(m, _)| *m)?;
+                s.get(i).map(|(_, p)| *p as usize)
+            }
+            None => self.order.iter().position(|m| *m == id),
+        }
+    }
+}
+
+/// Finds `key` in `v`, sorted by `key_of` with no key twice: the hot step
+/// of every lookup, written out so that it stays a tight loop at opt-level
+/// "z" (where the slice method's comparison closure is not inlined).
+#[inline]
+fn search_sorted<T>(v: &[T], key: u32, key_of: impl Fn(&T) -> u32) -> Option<usize> {
+    // Ids are handed out consecutively, so keys are usually dense: try the
+    // index the first key predicts before searching.
+    let guess = key.wrapping_sub(key_of(v.first()?)) as usize;
+    if v.get(guess).is_some_and(|k| key_of(k) == key) {
+        return Some(guess);
+    }
+    // Branch-free halving (the comparison becomes a select): a binary
+    // search's branches are as unpredictable as branches get.
+    let mut size = v.len();
+    let mut base = 0usize;
+    while size > 1 {
+        let half = size / 2;
+        let mid = base + half;
+        base = if key_of(v.get(mid)?) <= key {
+            mid
+        } else {
+            base
+        };
+        size -= half;
+    }
+    (key_of(v.get(base)?) == key).then_some(base)
+}
+
+/// The positions of a scope's modules, sorted by module (the first position
+/// of a module listed twice).
+pub fn sorted_positions(order: &[ModId]) -> Vec<(ModId, u32)> {
+    let mut v: Vec<(ModId, u32)> = order
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (*m, i as u32))
+        .collect();
+    v.sort_unstable();
+    v.dedup_by_key(|(m, _)| *m);
+    v
+}
+
 /// A symbol found by lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Def {
     pub module: ModId,
     pub export: u32,
     pub kind: ExportKind,
+    /// The address `dlsym` remembered for it (`Loaded::addr_cache`), 0 if none.
+    pub cached: u32,
 }
 
 /// Flags the loader understands, decoded from the `dlopen` mode.
@@ -161,12 +237,20 @@ pub type ExitCalls = Vec<(u32, u32, bool)>;
 
 pub struct Loader {
     pub host: Box<dyn Host + Send>,
+    /// Registered modules, in increasing id order; `ids` mirrors their ids,
+    /// so that `get` binary-searches a compact array.
     pub modules: Vec<Loaded>,
+    ids: Vec<ModId>,
     next_id: ModId,
     pub program: ModId,
     pub libdl: ModId,
     /// The program, libdl, then RTLD_GLOBAL libraries in load order.
     pub global_scope: Vec<ModId>,
+    /// `global_scope`'s positions, sorted by module; kept by
+    /// [`Loader::global_scope_changed`].
+    pub global_sorted: Vec<(ModId, u32)>,
+    /// Every export of every registered module, by name.
+    pub symbols: SymIndex,
     pub table: TableAlloc,
     pub got: HashMap<GotKey, GotCell>,
     /// Canonical table slot of a function export: every address of the
@@ -208,10 +292,13 @@ impl Loader {
         let mut l = Loader {
             host,
             modules: Vec::new(),
+            ids: Vec::new(),
             next_id: 1,
             program: 0,
             libdl: 0,
             global_scope: Vec::new(),
+            global_sorted: Vec::new(),
+            symbols: SymIndex::default(),
             table: TableAlloc::new(table_size),
             got: HashMap::new(),
             func_slots: HashMap::new(),
@@ -233,6 +320,7 @@ impl Loader {
         }
         l.libdl = l.register_preloaded(String::from("libdl.so"), Kind::Libdl, libdl)?;
         l.global_scope.push(l.libdl);
+        l.global_scope_changed();
         l.program_name = program_name;
         Ok(l)
     }
@@ -257,7 +345,7 @@ impl Loader {
         m.instantiated = true;
         m.refcount = 1;
         m.nodelete = true;
-        self.modules.push(m);
+        self.register(m);
         Ok(id)
     }
 
@@ -271,12 +359,12 @@ impl Loader {
     /// Modules are kept in registration order, which is increasing id order
     /// (ids are never reused), so a lookup is a binary search.
     pub fn get(&self, id: ModId) -> Option<&Loaded> {
-        let i = self.modules.binary_search_by_key(&id, |m| m.id).ok()?;
+        let i = search_sorted(&self.ids, id, |k| *k)?;
         self.modules.get(i)
     }
 
     pub fn get_mut(&mut self, id: ModId) -> Option<&mut Loaded> {
-        let i = self.modules.binary_search_by_key(&id, |m| m.id).ok()?;
+        let i = search_sorted(&self.ids, id, |k| *k)?;
         self.modules.get_mut(i)
     }
 
@@ -362,6 +450,7 @@ impl Loader {
             }
         }
         if added {
+            self.global_scope_changed();
             self.bind_late_weak();
         }
     }
@@ -473,7 +562,7 @@ impl Loader {
             check_elem_segments(&info, &placement)?;
             let id = self.alloc_id();
             let name = self.program_name.clone();
-            self.modules.push(Loaded::new(
+            self.register(Loaded::new(
                 id,
                 name,
                 Kind::Program,
@@ -485,6 +574,7 @@ impl Loader {
             self.program = id;
             // The program, then libdl, then its dependencies: the global scope.
             self.global_scope.insert(0, id);
+            self.global_scope_changed();
             // Bound lazily unless LD_BIND_NOW is set, as glibc's ld.so does
             // for a program: libc.so refers to symbols a program may never
             // define (its fallback __main_argc_argv calls `main`, which
@@ -595,6 +685,7 @@ impl Loader {
         if let Some(m) = self.get_mut(root) {
             m.refcount = m.refcount.saturating_add(1);
             m.nodelete |= flags.nodelete;
+            m.local_sorted = sorted_positions(&bfs);
             m.local_scope = bfs.clone();
         }
         if flags.global {
@@ -699,8 +790,7 @@ impl Loader {
             return Err(e);
         }
         let id = self.alloc_id();
-        self.modules
-            .push(Loaded::new(id, path, Kind::Side, module, info, placement));
+        self.register(Loaded::new(id, path, Kind::Side, module, info, placement));
         txn.registered.push(id);
         Ok(id)
     }
@@ -724,7 +814,7 @@ impl Loader {
             let Some(pos) = self.modules.iter().position(|m| m.id == id) else {
                 continue;
             };
-            let m = self.modules.remove(pos);
+            let m = self.unregister(pos);
             for key in &m.got_refs {
                 self.release_cell(key);
             }
@@ -836,9 +926,10 @@ impl Loader {
         let Some(pos) = self.modules.iter().position(|m| m.id == id) else {
             return;
         };
-        let m = self.modules.remove(pos);
+        let m = self.unregister(pos);
         self.trace_libs(&m.path, "unloading");
         self.global_scope.retain(|s| *s != id);
+        self.global_scope_changed();
         let slots: Vec<(ModId, u32)> = self
             .func_slots
             .keys()
@@ -887,22 +978,105 @@ impl Loader {
 
     /// Looks `name` up in `scope`, in order; the first definition wins.
     pub fn lookup(&self, scope: &[ModId], name: &str) -> Option<Def> {
-        for id in scope {
-            let Some(m) = self.get(*id) else { continue };
-            if let Some(&export) = m.exports.get(name) {
-                let Some(e) = m.info.exports.get(export as usize) else {
-                    continue;
+        self.lookup_in(Scope::list(scope), name)
+    }
+
+    /// `lookup` through the symbol index: one hash of the name, then only
+    /// the modules that define it, of which the earliest in scope wins.
+    pub fn lookup_in(&self, scope: Scope<'_>, name: &str) -> Option<Def> {
+        let mut best: Option<(usize, Def)> = None;
+        for (module, export) in self.symbols.candidates(self.symbols.hash(name)) {
+            let Some(pos) = scope.position(module) else {
+                continue;
+            };
+            if best.is_some_and(|(p, d)| (p, d.export) < (pos, export)) {
+                continue;
+            }
+            let Some(m) = self.get(module) else {
+                continue;
+            };
+            let Some(e) = m.info.exports.get(export as usize) else {
+                continue;
+            };
+            if e.name == name && matches!(e.kind, ExportKind::Func | ExportKind::Global) {
+                let def = Def {
+                    module,
+                    export,
+                    kind: e.kind,
+                    cached: m.addr_cache.get(export as usize).copied().unwrap_or(0),
                 };
-                if matches!(e.kind, ExportKind::Func | ExportKind::Global) {
-                    return Some(Def {
-                        module: *id,
-                        export,
-                        kind: e.kind,
-                    });
-                }
+                best = Some((pos, def));
             }
         }
-        None
+        best.map(|(_, d)| d)
+    }
+
+    /// The index of module `id`'s export `name` (of any kind).
+    pub fn export_index(&self, id: ModId, name: &str) -> Option<u32> {
+        let m = self.get(id)?;
+        self.symbols
+            .candidates(self.symbols.hash(name))
+            .filter(|(module, export)| {
+                *module == id
+                    && m.info
+                        .exports
+                        .get(*export as usize)
+                        .is_some_and(|e| e.name == name)
+            })
+            .map(|(_, export)| export)
+            .min()
+    }
+
+    /// Adds a module to the registry and its exports to the symbol index.
+    fn register(&mut self, m: Loaded) {
+        self.symbols.insert(m.id, &m.info);
+        self.ids.push(m.id);
+        self.modules.push(m);
+    }
+
+    /// Removes the module at `pos` from the registry and the symbol index.
+    fn unregister(&mut self, pos: usize) -> Loaded {
+        let m = self.modules.remove(pos);
+        self.ids.retain(|i| *i != m.id);
+        self.symbols.remove(m.id, &m.info);
+        m
+    }
+
+    /// Keeps `global_sorted` in step with `global_scope`.
+    pub fn global_scope_changed(&mut self) {
+        self.global_sorted = sorted_positions(&self.global_scope);
+    }
+
+    /// `address_of` for `dlsym`, remembered per export: a function's
+    /// canonical slot and an immutable data export's address do not change
+    /// while the module is loaded.
+    pub fn symbol_address(&mut self, def: Def) -> Result<u32> {
+        if def.cached != 0 {
+            return Ok(def.cached);
+        }
+        let i = def.export as usize;
+        let Some(m) = self.get(def.module) else {
+            return Err(Error::BadHandle);
+        };
+        let fixed = match def.kind {
+            ExportKind::Func => true,
+            _ => m
+                .info
+                .exports
+                .get(i)
+                .and_then(|e| m.info.globals.get(e.index as usize))
+                .is_some_and(|(_, mutable)| !mutable),
+        };
+        let addr = self.address_of(def, None)?;
+        if let Some(m) = self.get_mut(def.module).filter(|_| fixed) {
+            if m.addr_cache.is_empty() {
+                m.addr_cache = alloc::vec![0; m.info.exports.len()];
+            }
+            if let Some(c) = m.addr_cache.get_mut(i) {
+                *c = addr;
+            }
+        }
+        Ok(addr)
     }
 
     /// The address a symbol has for C: a table slot for a function, a memory
@@ -1033,11 +1207,6 @@ impl Loaded {
         info: Module,
         place: Placement,
     ) -> Loaded {
-        let mut exports = HashMap::with_capacity(info.exports.len());
-        for (i, e) in info.exports.iter().enumerate() {
-            // The first export of a name wins (duplicates are invalid wasm anyway).
-            exports.entry(e.name.clone()).or_insert(i as u32);
-        }
         let elem_slots = elem_slots(&info, kind, place.table_base);
         Loaded {
             id,
@@ -1046,7 +1215,7 @@ impl Loaded {
             module,
             instance: 0,
             info,
-            exports,
+            addr_cache: Vec::new(),
             elem_slots,
             place,
             refcount: 0,
@@ -1055,6 +1224,7 @@ impl Loaded {
             got_refs: Vec::new(),
             deps: Vec::new(),
             local_scope: Vec::new(),
+            local_sorted: Vec::new(),
             helpers: Vec::new(),
             weak_slots: Vec::new(),
             bound_slots: Vec::new(),

@@ -196,9 +196,8 @@ impl Loader {
     }
 
     fn export_value(&mut self, id: ModId, name: &str) -> Option<u32> {
-        let m = self.get(id)?;
-        let e = *m.exports.get(name)?;
-        let instance = m.instance;
+        let e = self.export_index(id, name)?;
+        let instance = self.get(id)?.instance;
         self.host
             .export_global_get(instance, e)
             .ok()

@@ -57,10 +57,10 @@ impl Loader {
         name: &'static str,
         txn: &mut Txn,
     ) -> Result<Option<u32>> {
-        let m = self.get(id).ok_or(Error::BadHandle)?;
-        let Some(&export) = m.exports.get(name) else {
+        let Some(export) = self.export_index(id, name) else {
             return Ok(None);
         };
+        let m = self.get(id).ok_or(Error::BadHandle)?;
         let e = m
             .info
             .exports

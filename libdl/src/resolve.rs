@@ -144,10 +144,10 @@ impl Loader {
 
     fn bind_tag(&mut self, id: ModId, scope: &[ModId], sym: &str) -> Result<ImportDesc> {
         for m in scope.iter().filter(|m| **m != id) {
-            let Some(provider) = self.get(*m) else {
+            let Some(export) = self.export_index(*m, sym) else {
                 continue;
             };
-            let Some(&export) = provider.exports.get(sym) else {
+            let Some(provider) = self.get(*m) else {
                 continue;
             };
             if provider
@@ -180,10 +180,10 @@ impl Loader {
         if is_program && matches!(sym, "atexit" | "__cxa_atexit") {
             return Ok(None);
         }
-        let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
-        let Some(&export) = libdl.exports.get(target) else {
+        let Some(export) = self.export_index(self.libdl, target) else {
             return Ok(None);
         };
+        let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
         let func = libdl
             .info
             .exports
@@ -300,6 +300,7 @@ impl Loader {
                         module: *m,
                         export: *e,
                         kind: wanted,
+                        cached: 0,
                     },
                     Some(txn),
                 )?
@@ -416,10 +417,8 @@ impl Loader {
             m.weak_slots.push((String::from(sym), slot));
         }
         if !weak {
-            let libdl = self.get(self.libdl).ok_or(Error::NotInitialised)?;
-            let target = *libdl
-                .exports
-                .get("__wasmdl_unresolved")
+            let target = self
+                .export_index(self.libdl, "__wasmdl_unresolved")
                 .ok_or(Error::NotInitialised)?;
             let path = self.get(id).map(|m| m.path.clone()).unwrap_or_default();
             self.unresolved.push((String::from(sym), path));

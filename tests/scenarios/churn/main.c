@@ -13,7 +13,6 @@
 
 int main(void) {
     int aligned_ok = 1, zero_ok = 1, data_ok = 1;
-    uintptr_t first = 0, reused = 0;
     size_t mem_after_two = 0;
     for (int i = 0; i < 10; i++) {
         void *h = dlopen("/t/libaligned.so", RTLD_NOW);
@@ -25,8 +24,9 @@ int main(void) {
         if (data[0] != 1 || data[1] != 2 || data[2] != 3) data_ok = 0;
         for (int k = 3; k < 256; k++) if (data[k]) data_ok = 0;
         /* The first load finds the heap in another state; from the second on,
-         * each load gets back the region the previous one freed. */
-        if (i == 1) first = (uintptr_t)bss; else if (i > 1 && (uintptr_t)bss == first) reused++;
+         * each load fits in memory the previous ones freed. (Not always at
+         * the same address: the loader's own tables, such as the symbol
+         * index, share the heap and now and then resize.) */
         if (i == 1) mem_after_two = __builtin_wasm_memory_size(0);
         memset(bss, 0xAA, 4096);       /* dirty what the next load gets back */
         memset(data, 0x55, 256 * sizeof(int));
@@ -34,8 +34,8 @@ int main(void) {
     }
     printf("aligned to 1024: %s, bss zero each time: %s, data initialised each time: %s\n",
            aligned_ok ? "yes" : "no", zero_ok ? "yes" : "no", data_ok ? "yes" : "no");
-    printf("same region for loads 2-10: %s, memory grown since load 2: %zu pages\n",
-           reused == 8 ? "yes" : "no", __builtin_wasm_memory_size(0) - mem_after_two);
+    printf("memory grown over loads 2-10: %zu pages\n",
+           __builtin_wasm_memory_size(0) - mem_after_two);
 
     size_t warm = 0;
     void *slot0 = 0;
