@@ -1072,7 +1072,13 @@ pub fn run_bytes(
     program_bytes: &[u8],
 ) -> Result<i32, Failure> {
     // 1. Compile both, and read libdl.so's memory and table needs.
-    let engine = Engine::default();
+    // WASMDL_PROFILE=perfmap writes /tmp/perf-PID.map, so that `perf
+    // record` names the guest's functions (libdl's included).
+    let mut engine_config = wasmtime::Config::new();
+    if std::env::var_os("WASMDL_PROFILE").is_some_and(|v| v == "perfmap") {
+        engine_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
+    let engine = Engine::new(&engine_config).map_err(|e| fatal(format!("{e:#}")))?;
     let libdl = Module::from_binary(&engine, libdl_bytes)
         .map_err(|e| fatal(format!("cannot compile {}: {e:#}", config.libdl.display())))?;
     let info = parse_dylink_mem_info(libdl_bytes)
