@@ -6,7 +6,8 @@ each runner given, and prints a table; writes the figures as JSON.
 
 Each figure is min/median/max over N runs (each run a fresh process), and
 each comparison is a ratio to a baseline measured in the same run:
-  dlopen      engine compile vs libdl's own work (LD_DEBUG=statistics), per library
+  dlopen      engine compile vs libdl's own work (LD_DEBUG=statistics), per library;
+              the engine's instantiation is shown apart, counted in neither
   dlsym       ns per lookup (hit in the first library, hit 100 libraries deep,
               miss) with 100 libraries loaded; baseline: a strcmp call
   startup     wall time of a run that dlopens a library NEEDing 99 others and
@@ -26,8 +27,9 @@ import time
 
 STAT = re.compile(
     r"libdl: statistics: dlopen (\S+): (\d+) module\(s\).*?\n"
-    r"libdl: statistics:\s+engine compile (\d+) us; libdl (\d+) us \(read (\d+), parse (\d+), place (\d+), "
-    r"resolve (\d+), relocate\+instantiate (\d+)\)")
+    r"libdl: statistics:\s+engine compile (\d+) us, instantiate (\d+) us; libdl (\d+) us \(read (\d+), parse (\d+), "
+    r"place (\d+), resolve (\d+), relocate (\d+)\)")
+PHASES = ("compile", "instantiate", "libdl", "read", "parse", "place", "resolve", "relocate")
 SIZES = (10, 1000, 10000)
 
 
@@ -61,7 +63,7 @@ def bench_runner(name, runner, out, reps):
     libs += [("chain of 100", "/b/libchain0.so"), ("diamond of 100", "/b/libdiatop.so")]
     dl = {}
     for label, path in libs:
-        rows = {k: [] for k in ("compile", "libdl", "read", "parse", "place", "resolve", "relocate", "guest_total")}
+        rows = {k: [] for k in PHASES + ("guest_total",)}
         modules = 0
         for _ in range(reps):
             so, se, _ = run(runner, out, ["dlopen", path], ["LD_DEBUG=statistics"])
@@ -69,7 +71,7 @@ def bench_runner(name, runner, out, reps):
             if not m:
                 sys.exit(f"bench: no statistics line for {path} on {name}:\n{se}")
             modules = int(m.group(2))
-            for k, g in zip(("compile", "libdl", "read", "parse", "place", "resolve", "relocate"), range(3, 10)):
+            for k, g in zip(PHASES, range(3, 11)):
                 rows[k].append(int(m.group(g)))
             rows["guest_total"].append(int(re.search(r"dlopen \S+ (\d+) ns", so).group(1)) / 1000)
         d = {k: mmm(v) for k, v in rows.items()}
@@ -137,9 +139,9 @@ def main():
     for name, r in results["runners"].items():
         print(f"== {name}")
         print("  dlopen (LD_DEBUG=statistics), us:")
-        print(f"    {'library':<16} {'mods':>4}  {'engine compile':>26}  {'libdl (read+parse+place+resolve+reloc/inst)':>44}  {'libdl / compile':>24}")
+        print(f"    {'library':<16} {'mods':>4}  {'engine compile':>26}  {'engine instantiate':>26}  {'libdl (read+parse+place+resolve+relocate)':>42}  {'libdl / compile':>24}")
         for label, d in r["dlopen"].items():
-            print(f"    {label:<16} {d['modules']:>4}  {fmt(d['compile'], '', 0):>26}  {fmt(d['libdl'], '', 0):>44}  "
+            print(f"    {label:<16} {d['modules']:>4}  {fmt(d['compile'], '', 0):>26}  {fmt(d['instantiate'], '', 0):>26}  {fmt(d['libdl'], '', 0):>42}  "
                   f"{fmt({k: v * 100 for k, v in d['libdl_over_compile'].items() if k != 'n'}, ' %'):>24}")
         for label, d in r["dlopen"].items():
             parts = ", ".join(f"{k} {d[k]['median']:.0f}" for k in ("read", "parse", "place", "resolve", "relocate"))
@@ -165,11 +167,12 @@ def main():
     print("targets: libdl <= 5% of engine compile at 10,000 symbols; dlsym median <= 100 ns; libdl.so <= 128 KiB")
     for name, r in results["runners"].items():
         d = r["dlopen"]["10000 symbols"]["libdl_over_compile"]["median"]
+        first = r["dlsym_ns"]["hit-first"]["median"]
         hit = r["dlsym_ns"]["hit-deep"]["median"]
         miss = r["dlsym_ns"]["miss"]["median"]
         print(f"  {name}: libdl/compile at 10,000 symbols {d * 100:.1f}% ({'met' if d <= 0.05 else 'NOT met'}); "
-              f"dlsym median hit-first {r['dlsym_ns']['hit-first']['median']:.0f} ns, hit-deep {hit:.0f} ns, miss {miss:.0f} ns "
-              f"({'met' if max(hit, miss) <= 100 else 'NOT met'})")
+              f"dlsym median hit-first {first:.0f} ns, hit-deep {hit:.0f} ns, miss {miss:.0f} ns "
+              f"({'met' if max(first, hit, miss) <= 100 else 'NOT met'})")
     print(f"  size: {'met' if size['stripped'] <= 131072 else 'NOT met'}")
 
     os.makedirs(a.results, exist_ok=True)

@@ -663,8 +663,11 @@ impl Loader {
                 self.stats.imports += plan.imports.len() as u32;
                 let t1 = self.clock();
                 self.stats.resolve_ns += t1.saturating_sub(t0);
+                let engine = self.stats.instantiate_ns;
                 let r = self.relocate(*id, plan, txn);
-                self.stats.relocate_ns += self.clock().saturating_sub(t1);
+                // relocate() counts the engine's share itself.
+                let engine = self.stats.instantiate_ns.saturating_sub(engine);
+                self.stats.relocate_ns += self.clock().saturating_sub(t1).saturating_sub(engine);
                 r
             });
             // An error in a dependency names the dependency, as glibc's does.
@@ -790,7 +793,10 @@ impl Loader {
             return Err(e);
         }
         let id = self.alloc_id();
+        let t5 = self.clock();
         self.register(Loaded::new(id, path, Kind::Side, module, info, placement));
+        // Indexing its symbols is resolution's groundwork.
+        self.stats.resolve_ns += self.clock().saturating_sub(t5);
         txn.registered.push(id);
         Ok(id)
     }
@@ -1152,11 +1158,12 @@ impl Loader {
         let us = |ns: u64| ns / 1000;
         let line = alloc::format!(
             "libdl: statistics: dlopen {name}: {} module(s), {} imports, {} new GOT cells\n\
-             libdl: statistics:   engine compile {} us; libdl {} us (read {}, parse {}, place {}, resolve {}, relocate+instantiate {})\n",
+             libdl: statistics:   engine compile {} us, instantiate {} us; libdl {} us (read {}, parse {}, place {}, resolve {}, relocate {})\n",
             s.modules,
             s.imports,
             s.got_cells,
             us(s.compile_ns),
+            us(s.instantiate_ns),
             us(s.libdl_ns()),
             us(s.read_ns),
             us(s.parse_ns),

@@ -18,7 +18,9 @@ use crate::resolve::{Fixup, Plan};
 impl Loader {
     pub fn relocate(&mut self, id: ModId, plan: Plan, txn: &mut Txn) -> Result<()> {
         let module = self.get(id).ok_or(Error::BadHandle)?.module;
+        let t0 = self.clock();
         let instance = self.host.instantiate(module, &plan.imports)?;
+        self.stats.instantiate_ns += self.clock().saturating_sub(t0);
         let m = self.get_mut(id).ok_or(Error::BadHandle)?;
         m.instance = instance;
         m.instantiated = true;
@@ -45,7 +47,9 @@ impl Loader {
         }
 
         if let Some(slot) = self.entry_slot(id, "__wasm_apply_data_relocs", txn)? {
+            let t0 = self.clock();
             self.host.call_slot(slot);
+            self.stats.instantiate_ns += self.clock().saturating_sub(t0);
         }
         Ok(())
     }

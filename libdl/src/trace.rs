@@ -22,12 +22,16 @@ Valid options for the LD_DEBUG environment variable are:
 pub struct Trace(u32);
 
 /// What one `dlopen` cost, for `LD_DEBUG=statistics`: nanoseconds per phase
-/// and counts.
+/// and counts. The phases are libdl's own work; compile and instantiate are
+/// the engine's (time spent in those host calls).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
     pub read_ns: u64,
     pub parse_ns: u64,
     pub compile_ns: u64,
+    /// The engine instantiating (the host's `instance_new`) and the
+    /// module's own `__wasm_apply_data_relocs`: not libdl's work.
+    pub instantiate_ns: u64,
     pub place_ns: u64,
     pub resolve_ns: u64,
     pub relocate_ns: u64,

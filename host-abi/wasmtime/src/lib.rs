@@ -1197,6 +1197,10 @@ fn exit_or(e: Error, failure: fn(Error) -> Failure) -> Result<i32, Failure> {
 
 fn wasi_context(config: &Config) -> wasmtime::Result<WasiP1Ctx> {
     let mut builder = WasiCtxBuilder::new();
+    // The shim runs wasm synchronously: do file I/O on this thread rather
+    // than hop to Tokio's blocking pool and back for each call (about 1 ms
+    // of a first dlopen, and per read after it).
+    builder.allow_blocking_current_thread(true);
     builder.inherit_stdio();
     builder.arg(config.program.to_string_lossy());
     builder.args(&config.args);
