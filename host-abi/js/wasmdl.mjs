@@ -180,10 +180,17 @@ class Reader {
     return slice;
   }
   byte() {
-    return this.take(1)[0];
+    // Not take(1)[0]: that makes a typed-array view per byte.
+    if (this.pos >= this.bytes.length) throw new Error(`${this.what}: unexpected end of data`);
+    return this.bytes[this.pos++];
   }
   /** An unsigned LEB128 u32 (at most 5 bytes, no bits above 32). */
   u32() {
+    const first = this.bytes[this.pos];
+    if (first < 0x80) { // one byte: most counts, indices and lengths
+      this.pos++;
+      return first;
+    }
     let value = 0;
     for (let i = 0; i < 5; i++) {
       const b = this.byte();
@@ -208,10 +215,11 @@ class Reader {
     throw new Error(`${this.what}: LEB128 value too long`);
   }
   name() {
-    const bytes = this.take(this.u32());
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return UTF8.decode(this.take(this.u32()));
   }
 }
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 const VALTYPES = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
 
@@ -295,7 +303,7 @@ export function readModuleInfo(bytes) {
   const tables = [];
   const memories = [];
   const tags = []; // exception tags: function types
-  const exports = [];
+  const exports = new ExportList(bytes, { 0: funcs, 1: tables, 2: memories, 3: globals, 4: tags });
   while (!r.done) {
     const id = r.byte();
     const s = new Reader(r.take(r.u32()), 'module');
@@ -351,12 +359,12 @@ export function readModuleInfo(bytes) {
         case 5: memories.push(readLimits(s, 'memory')); break;
         case 6: globals.push(readGlobalType(s)); skipConstExpr(s); break;
         case 13: s.byte(); tags.push(types[s.u32()]); break; // tag
-        case 7: { // export
-          const name = s.name();
-          const kind = EXTERN_KINDS[s.byte()];
-          const index = s.u32();
-          const space = { function: funcs, table: tables, memory: memories, global: globals, tag: tags }[kind];
-          exports.push({ name, kind, type: space[index] });
+        case 7: { // export: where its name is; the rest when asked (ExportList)
+          const len = s.u32();
+          const offset = s.bytes.byteOffset + s.pos; // in the module's buffer
+          s.take(len);
+          const kind = s.byte();
+          exports.add(offset, len, kind, s.u32());
           break;
         }
         default: // sections whose content we do not need
@@ -364,9 +372,64 @@ export function readModuleInfo(bytes) {
       }
     }
   }
+  exports.seal();
   return { imports, exports };
 }
 
+/**
+ * A module's exports, in section order, read only as far as the host needs
+ * them: a library with 10,000 exports has one or two of them used as
+ * imports or put in the table, so names are decoded and types looked up on
+ * first use (`at`), not for every export at compile time.
+ */
+class ExportList {
+  constructor(bytes, spaces) {
+    this.bytes = bytes;
+    this.spaces = spaces;
+    this.length = 0;
+    this.fields = new Uint32Array(64); // per export: name offset, name length, kind, index
+    this.cache = new Map();
+  }
+  add(offset, len, kind, index) {
+    if (kind >= EXTERN_KINDS.length) throw new Error(`unknown export kind ${kind}`);
+    if (this.length * 4 === this.fields.length) {
+      const grown = new Uint32Array(this.fields.length * 2);
+      grown.set(this.fields);
+      this.fields = grown;
+    }
+    const f = this.fields;
+    const at = this.length * 4;
+    f[at] = offset;
+    f[at + 1] = len;
+    f[at + 2] = kind;
+    f[at + 3] = index;
+    this.length++;
+  }
+  seal() {
+    this.fields = this.fields.subarray(0, this.length * 4);
+  }
+  /** Export `i`: `{ name, kind, type }`, or undefined out of range. */
+  at(i) {
+    if (!Number.isInteger(i) || i < 0 || i >= this.length) return undefined;
+    let e = this.cache.get(i);
+    if (!e) {
+      const [offset, len, kind, index] = this.fields.subarray(i * 4, i * 4 + 4);
+      const base = this.bytes.byteOffset;
+      e = {
+        name: UTF8.decode(this.bytes.subarray(offset - base, offset - base + len)),
+        kind: EXTERN_KINDS[kind],
+        type: this.spaces[kind][index],
+      };
+      this.cache.set(i, e);
+    }
+    return e;
+  }
+  /** The first export `pred` accepts (the bootstrap's few lookups by name). */
+  find(pred) {
+    for (let i = 0; i < this.length; i++) if (pred(this.at(i))) return this.at(i);
+    return undefined;
+  }
+}
 /**
  * `WASM_DYLINK_MEM_INFO` of a side module's `dylink.0` section, which must be
  * its first section. A `dylink.0` without that subsection means zeros.
@@ -711,7 +774,7 @@ export class Host {
       case IMPORT_EXPORT: {
         const instance = this.instances.get(a);
         if (!instance) fail(ERR_BADHANDLE, `instance handle ${a} is not live`);
-        const ext = instance.exports[b];
+        const ext = instance.exports.at(b);
         if (!ext) {
           fail(ERR_RANGE, `export index ${b} out of range (instance ${a} has ${instance.exports.length} exports)`);
         }
@@ -737,7 +800,7 @@ export class Host {
   exportOf(instance, index) {
     const live = this.instances.get(instance);
     if (!live) fail(ERR_BADHANDLE, `instance handle ${instance} is not live`);
-    const ext = live.exports[index];
+    const ext = live.exports.at(index);
     if (!ext) {
       fail(ERR_RANGE, `export index ${index} out of range (instance ${instance} has ${live.exports.length} exports)`);
     }
@@ -850,7 +913,21 @@ export class Host {
  * `export_*` name an export by its position in this list.
  */
 function exportsOf(instance, info) {
-  return info.exports.map((e) => ({ kind: e.kind, type: e.type, value: instance.exports[e.name] }));
+  const list = info.exports;
+  const cache = new Map();
+  return {
+    length: list.length,
+    at(i) {
+      let ext = cache.get(i);
+      if (!ext) {
+        const e = list.at(i);
+        if (!e) return undefined;
+        ext = { kind: e.kind, type: e.type, value: instance.exports[e.name] };
+        cache.set(i, ext);
+      }
+      return ext;
+    },
+  };
 }
 
 /**
