@@ -78,6 +78,18 @@ def bench_runner(name, runner, out, reps):
         d["modules"] = modules
         ratios = [l / c if c else float("inf") for l, c in zip(rows["libdl"], rows["compile"])]
         d["libdl_over_compile"] = mmm(ratios)
+        ratios = [l / (c + i) if c + i else float("inf")
+                  for l, c, i in zip(rows["libdl"], rows["compile"], rows["instantiate"])]
+        d["libdl_over_compile_and_instantiate"] = mmm(ratios)
+        if name == "node" and modules == 1:
+            # The host's compile call on Node includes the shim's own reading
+            # of the binary; V8's part alone, in a fresh process each time.
+            file = os.path.join(out, os.path.basename(path))
+            v8 = [float(subprocess.run(["node", os.path.join(os.path.dirname(__file__), "v8-compile.mjs"), file],
+                                       capture_output=True, text=True, check=True).stdout.split()[1])
+                  for _ in range(reps)]
+            d["v8_compile"] = mmm(v8)
+            d["libdl_over_v8_compile"] = mmm([l / v for l, v in zip(rows["libdl"], v8)])
         dl[label] = d
     res["dlopen"] = dl
 
@@ -144,6 +156,13 @@ def main():
             print(f"    {label:<16} {d['modules']:>4}  {fmt(d['compile'], '', 0):>26}  {fmt(d['instantiate'], '', 0):>26}  {fmt(d['libdl'], '', 0):>42}  "
                   f"{fmt({k: v * 100 for k, v in d['libdl_over_compile'].items() if k != 'n'}, ' %'):>24}")
         for label, d in r["dlopen"].items():
+            if "v8_compile" in d:
+                print(f"    {label:<16} V8's WebAssembly.Module alone: {fmt(d['v8_compile'], ' us', 0)}; "
+                      f"libdl / that {fmt({k: v * 100 for k, v in d['libdl_over_v8_compile'].items() if k != 'n'}, ' %')}")
+        for label, d in r["dlopen"].items():
+            print(f"    {label:<16} libdl / (engine compile + instantiate) "
+                  f"{fmt({k: v * 100 for k, v in d['libdl_over_compile_and_instantiate'].items() if k != 'n'}, ' %')}")
+        for label, d in r["dlopen"].items():
             parts = ", ".join(f"{k} {d[k]['median']:.0f}" for k in ("read", "parse", "place", "resolve", "relocate"))
             print(f"    {label:<16} median split: {parts}; guest-side dlopen total {d['guest_total']['median']:.0f} us")
         print("  dlsym with 100 libraries loaded, ns per lookup:")
@@ -167,10 +186,14 @@ def main():
     print("targets: libdl <= 5% of engine compile at 10,000 symbols; dlsym median <= 100 ns; libdl.so <= 128 KiB")
     for name, r in results["runners"].items():
         d = r["dlopen"]["10000 symbols"]["libdl_over_compile"]["median"]
+        v8 = r["dlopen"]["10000 symbols"].get("libdl_over_v8_compile")
+        # On Node the target is judged against V8's compile alone.
+        judged = v8["median"] if v8 else d
+        v8 = f" (of V8's WebAssembly.Module alone: {v8['median'] * 100:.0f}%)" if v8 else ""
         first = r["dlsym_ns"]["hit-first"]["median"]
         hit = r["dlsym_ns"]["hit-deep"]["median"]
         miss = r["dlsym_ns"]["miss"]["median"]
-        print(f"  {name}: libdl/compile at 10,000 symbols {d * 100:.1f}% ({'met' if d <= 0.05 else 'NOT met'}); "
+        print(f"  {name}: libdl/compile at 10,000 symbols {d * 100:.1f}%{v8} ({'met' if judged <= 0.05 else 'NOT met'}); "
               f"dlsym median hit-first {first:.0f} ns, hit-deep {hit:.0f} ns, miss {miss:.0f} ns "
               f"({'met' if max(first, hit, miss) <= 100 else 'NOT met'})")
     print(f"  size: {'met' if size['stripped'] <= 131072 else 'NOT met'}")

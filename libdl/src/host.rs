@@ -446,6 +446,25 @@ mod wasm {
         }
     }
 
+    /// `len` zero bytes, or None if memory is exhausted. Through
+    /// `alloc_zeroed`, not `resize`: memory fresh from `memory.grow` is zero
+    /// already, and the allocator knows it (a library file is read into
+    /// such memory more often than not).
+    fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+        if len == 0 {
+            return Some(Vec::new());
+        }
+        let layout = Layout::array::<u8>(len).ok()?;
+        // SAFETY: the layout's size is non-zero.
+        let ptr = unsafe { alloc_zeroed(layout) };
+        if ptr.is_null() {
+            return None;
+        }
+        // SAFETY: ptr comes from the global allocator with this layout
+        // (align 1, `len` bytes), all of them initialised (to zero).
+        Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
+    }
+
     fn read_fd(fd: u32) -> core::result::Result<Vec<u8>, u16> {
         let mut st = [0u64; 8];
         // SAFETY: st is a live 64-byte buffer, the size of a filestat.
@@ -466,10 +485,7 @@ mod wasm {
         if size > MAX_FILE_BYTES {
             return Err(errno::NOMEM);
         }
-        let mut buf: Vec<u8> = Vec::new();
-        buf.try_reserve_exact(size as usize)
-            .map_err(|_| errno::NOMEM)?;
-        buf.resize(size as usize, 0);
+        let mut buf = zeroed_bytes(size as usize).ok_or(errno::NOMEM)?;
         let mut off = 0usize;
         loop {
             if off == buf.len() {

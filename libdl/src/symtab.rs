@@ -9,10 +9,14 @@
 //! Entries hold no names: a hit is confirmed against the defining module's
 //! export name, which lives as long as the entry (both go when the module
 //! is unregistered).
+//!
+//! The hash is [`symbol_hash`], not hashbrown's default: foldhash multiplies
+//! 64 by 64 bits into 128, which wasm has no instruction for, and on V8's
+//! baseline tier hashing 20,000 names that way took longer than reading the
+//! file they came from. Like GNU hash's, it is fixed, not seeded: a library
+//! crafted to collide slows its own `dlopen`, as it would under ld.so.
 
-use core::hash::BuildHasher;
-
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::HashTable;
 
 use crate::loader::ModId;
 use crate::parse::Module;
@@ -28,7 +32,29 @@ struct Entry {
 #[derive(Default)]
 pub struct SymIndex {
     table: HashTable<Entry>,
-    hasher: DefaultHashBuilder,
+}
+
+/// A 32-bit hash of a symbol name, four bytes a step in 32-bit arithmetic
+/// (FxHash's step), finished with MurmurHash3's `fmix32` so that both the
+/// low bits hashbrown probes with and the high bits it tags with vary.
+pub fn symbol_hash(name: &str) -> u32 {
+    const K: u32 = 0x9e37_79b9;
+    let bytes = name.as_bytes();
+    let mut h = bytes.len() as u32;
+    let (words, rest) = bytes.as_chunks::<4>();
+    for w in words {
+        h = (h.rotate_left(5) ^ u32::from_le_bytes(*w)).wrapping_mul(K);
+    }
+    let mut tail = 0u32;
+    for (i, b) in rest.iter().enumerate() {
+        tail |= u32::from(*b) << (8 * i);
+    }
+    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
 }
 
 /// The table's 64-bit hash from an entry's 32 bits: hashbrown probes with the
@@ -40,8 +66,7 @@ fn wide(hash: u32) -> u64 {
 impl SymIndex {
     /// The hash a lookup of `name` starts from (computed once per lookup).
     pub fn hash(&self, name: &str) -> u32 {
-        let h = self.hasher.hash_one(name);
-        (h ^ (h >> 32)) as u32
+        symbol_hash(name)
     }
 
     /// Adds every export of module `id` (whose parsed form is `info`).
@@ -90,5 +115,30 @@ impl SymIndex {
 
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::symbol_hash;
+
+    #[test]
+    fn symbol_hash_spreads_similar_names() {
+        // Names that differ in one byte, in every position and in length,
+        // hash apart, in the low bits and in the top seven alike.
+        let names: alloc::vec::Vec<alloc::string::String> = (0..2000)
+            .map(|i| alloc::format!("bench_f{i}"))
+            .chain((0..9).map(|n| "x".repeat(n)))
+            .collect();
+        let mut low = hashbrown::HashSet::new();
+        let mut top = hashbrown::HashSet::new();
+        for n in &names {
+            low.insert(symbol_hash(n) & 0xfff);
+            top.insert(symbol_hash(n) >> 25);
+        }
+        assert!(low.len() > 1500, "{} of 4096 low values", low.len());
+        assert_eq!(top.len(), 128, "every tag value used");
+        assert_ne!(symbol_hash("ab"), symbol_hash("ba"));
+        assert_ne!(symbol_hash(""), symbol_hash("\0"));
     }
 }
