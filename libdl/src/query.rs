@@ -26,7 +26,9 @@ impl Loader {
         // The program first, then the rest in load order.
         let program = self.program;
         let mut order: Vec<usize> = (0..self.modules.len()).collect();
-        order.sort_by_key(|&i| self.modules.get(i).is_none_or(|m| m.id != program));
+        crate::loader::sort_small(&mut order, |&i| {
+            self.modules.get(i).is_none_or(|m| m.id != program)
+        });
         let addrs: Vec<u32> = order
             .iter()
             .filter_map(|&i| self.modules.get(i))

@@ -16,6 +16,8 @@
 //! file they came from. Like GNU hash's, it is fixed, not seeded: a library
 //! crafted to collide slows its own `dlopen`, as it would under ld.so.
 
+use core::hash::{BuildHasher, Hasher};
+
 use hashbrown::HashTable;
 
 use crate::loader::ModId;
@@ -34,28 +36,77 @@ pub struct SymIndex {
     table: HashTable<Entry>,
 }
 
-/// A 32-bit hash of a symbol name, four bytes a step in 32-bit arithmetic
-/// (FxHash's step), finished with MurmurHash3's `fmix32` so that both the
-/// low bits hashbrown probes with and the high bits it tags with vary.
-pub fn symbol_hash(name: &str) -> u32 {
-    const K: u32 = 0x9e37_79b9;
-    let bytes = name.as_bytes();
-    let mut h = bytes.len() as u32;
+/// FxHash's step: one 32-bit word into the state.
+fn fx_step(h: u32, word: u32) -> u32 {
+    (h.rotate_left(5) ^ word).wrapping_mul(0x9e37_79b9)
+}
+
+/// Bytes into the state, four a step (the last word zero-padded).
+fn fx_bytes(mut h: u32, bytes: &[u8]) -> u32 {
     let (words, rest) = bytes.as_chunks::<4>();
     for w in words {
-        h = (h.rotate_left(5) ^ u32::from_le_bytes(*w)).wrapping_mul(K);
+        h = fx_step(h, u32::from_le_bytes(*w));
     }
     let mut tail = 0u32;
     for (i, b) in rest.iter().enumerate() {
         tail |= u32::from(*b) << (8 * i);
     }
-    h = (h.rotate_left(5) ^ tail).wrapping_mul(K);
+    fx_step(h, tail)
+}
+
+/// MurmurHash3's `fmix32`: every input bit reaches every output bit, so
+/// both the low bits hashbrown probes with and the top seven it tags with vary.
+fn fmix32(mut h: u32) -> u32 {
     h ^= h >> 16;
     h = h.wrapping_mul(0x85eb_ca6b);
     h ^= h >> 13;
     h = h.wrapping_mul(0xc2b2_ae35);
     h ^ (h >> 16)
 }
+
+/// A 32-bit hash of a symbol name.
+pub fn symbol_hash(name: &str) -> u32 {
+    let bytes = name.as_bytes();
+    fmix32(fx_bytes(bytes.len() as u32, bytes))
+}
+
+/// The same hash for the loader's other maps (keyed by ids, slots and GOT
+/// keys), so that libdl carries one hash function, in 32-bit arithmetic.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FxBuild;
+
+pub struct Fx(u32);
+
+impl BuildHasher for FxBuild {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fx_bytes(self.0, bytes);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.0 = fx_step(self.0, u32::from(n));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = fx_step(self.0, n);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = fx_step(fx_step(self.0, n as u32), (n >> 32) as u32);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        wide(fmix32(self.0))
+    }
+}
+
+/// A hash map with [`FxBuild`].
+pub type Map<K, V> = hashbrown::HashMap<K, V, FxBuild>;
 
 /// The table's 64-bit hash from an entry's 32 bits: hashbrown probes with the
 /// low bits and tags with the top seven, so both halves carry the hash.
