@@ -20,6 +20,10 @@
 //!    `__wasm_apply_data_relocs`.
 //! 7. [`init`]: run `__wasm_call_ctors`, with the loader unlocked.
 //!
+//! Every lookup, in step 5 and in `dlsym`, goes through [`symtab`]: one
+//! index of every export of every loaded module, searched with a scope
+//! ([`loader::Scope`]), so its cost does not grow with the number of libraries.
+//!
 //! Steps 3–6 are one transaction ([`loader::Txn`]): a failure undoes them all.
 //! [`dlfcn`] is the thin public surface; [`error::Error`] the one error type,
 //! turned into text only for `dlerror()`.
