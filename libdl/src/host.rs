@@ -446,25 +446,6 @@ mod wasm {
         }
     }
 
-    /// `len` zero bytes, or None if memory is exhausted. Through
-    /// `alloc_zeroed`, not `resize`: memory fresh from `memory.grow` is zero
-    /// already, and the allocator knows it (a library file is read into
-    /// such memory more often than not).
-    fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
-        if len == 0 {
-            return Some(Vec::new());
-        }
-        let layout = Layout::array::<u8>(len).ok()?;
-        // SAFETY: the layout's size is non-zero.
-        let ptr = unsafe { alloc_zeroed(layout) };
-        if ptr.is_null() {
-            return None;
-        }
-        // SAFETY: ptr comes from the global allocator with this layout
-        // (align 1, `len` bytes), all of them initialised (to zero).
-        Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
-    }
-
     fn read_fd(fd: u32) -> core::result::Result<Vec<u8>, u16> {
         let mut st = [0u64; 8];
         // SAFETY: st is a live 64-byte buffer, the size of a filestat.
@@ -485,23 +466,28 @@ mod wasm {
         if size > MAX_FILE_BYTES {
             return Err(errno::NOMEM);
         }
-        let mut buf = zeroed_bytes(size as usize).ok_or(errno::NOMEM)?;
-        let mut off = 0usize;
+        // Read into the vector's spare capacity: zeroing the bytes first
+        // (resize, or a zeroing allocation) costs as much again as the read.
+        // One byte more than the file, so that the read finding the end
+        // has room and the buffer is not reallocated just to learn that.
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(size as usize + 1)
+            .map_err(|_| errno::NOMEM)?;
         loop {
-            if off == buf.len() {
+            if buf.len() == buf.capacity() {
                 // The file may have grown since fd_filestat_get; read on.
                 if buf.len() as u64 >= MAX_FILE_BYTES {
                     return Err(errno::NOMEM);
                 }
                 buf.try_reserve(64 * 1024).map_err(|_| errno::NOMEM)?;
-                buf.resize(off + 64 * 1024, 0);
             }
-            let Some(rest) = buf.get_mut(off..) else {
-                return Err(errno::IO);
-            };
-            let iov = [rest.as_mut_ptr() as usize as u32, rest.len() as u32];
+            let len = buf.len();
+            let spare = buf.spare_capacity_mut();
+            let iov = [spare.as_mut_ptr() as usize as u32, spare.len() as u32];
+            let room = spare.len();
             let mut n = 0u32;
-            // SAFETY: the iovec points into buf's initialised tail.
+            // SAFETY: the iovec covers buf's spare capacity, which is
+            // allocated and may be written.
             let e = unsafe { fd_read(fd, &iov, 1, &mut n) };
             if e != 0 {
                 return Err(e);
@@ -509,9 +495,13 @@ mod wasm {
             if n == 0 {
                 break;
             }
-            off += n as usize;
+            if n as usize > room {
+                return Err(errno::IO); // more than asked for: a broken host
+            }
+            // SAFETY: fd_read wrote the first n bytes of the spare capacity
+            // (checked to lie within it just above).
+            unsafe { buf.set_len(len + n as usize) };
         }
-        buf.truncate(off);
         Ok(buf)
     }
 
