@@ -136,6 +136,20 @@ impl SymIndex {
 
     /// Removes every export of module `id` (`info` as given to `insert`).
     pub fn remove(&mut self, id: ModId, info: &Module) {
+        // A module holding a good part of the index: one pass over the
+        // table is cheaper than hashing each of its names again.
+        if info.exports.len().saturating_mul(8) > self.table.len() {
+            self.table.retain(|e| e.module != id);
+        } else {
+            self.remove_each(id, info);
+        }
+        // Give memory back once a large library has gone.
+        if self.table.capacity() > 64 && self.table.len() < self.table.capacity() / 4 {
+            self.table.shrink_to_fit(|e| wide(e.hash));
+        }
+    }
+
+    fn remove_each(&mut self, id: ModId, info: &Module) {
         for (i, e) in info.exports.iter().enumerate() {
             let h = self.hash(&e.name);
             if let Ok(found) = self.table.find_entry(wide(h), |x| {
@@ -143,10 +157,6 @@ impl SymIndex {
             }) {
                 found.remove();
             }
-        }
-        // Give memory back once a large library has gone.
-        if self.table.capacity() > 64 && self.table.len() < self.table.capacity() / 4 {
-            self.table.shrink_to_fit(|e| wide(e.hash));
         }
     }
 
@@ -171,7 +181,48 @@ impl SymIndex {
 
 #[cfg(test)]
 mod tests {
-    use super::symbol_hash;
+    use super::{symbol_hash, SymIndex};
+    use crate::parse::{Export, ExportKind, Module};
+
+    fn module(names: &[&str]) -> Module {
+        Module {
+            exports: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| Export {
+                    name: (*n).into(),
+                    kind: ExportKind::Func,
+                    index: i as u32,
+                })
+                .collect(),
+            ..Module::default()
+        }
+    }
+
+    #[test]
+    fn removal_by_name_or_by_sweep_takes_exactly_one_module() {
+        let big: alloc::vec::Vec<alloc::string::String> =
+            (0..100).map(|i| alloc::format!("f{i}")).collect();
+        let big: alloc::vec::Vec<&str> = big.iter().map(|s| s.as_str()).collect();
+        let mut ix = SymIndex::default();
+        ix.insert(1, &module(&big));
+        ix.insert(2, &module(&["f7", "g"]));
+        ix.insert(3, &module(&["f7"]));
+        let defs = |ix: &SymIndex, n: &str| {
+            let mut v: alloc::vec::Vec<_> = ix.candidates(symbol_hash(n)).collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(defs(&ix, "f7"), [(1, 7), (2, 0), (3, 0)]);
+        // Small next to the table: removed name by name.
+        ix.remove(2, &module(&["f7", "g"]));
+        assert_eq!(defs(&ix, "f7"), [(1, 7), (3, 0)]);
+        assert!(defs(&ix, "g").is_empty());
+        // Most of the table: removed in one sweep.
+        ix.remove(1, &module(&big));
+        assert_eq!(defs(&ix, "f7"), [(3, 0)]);
+        assert_eq!(ix.len(), 1);
+    }
 
     #[test]
     fn symbol_hash_spreads_similar_names() {
