@@ -254,6 +254,10 @@ def corpus():
     data_far = section(11, vec([b"\x00" + b"\x41" + sleb(0x7FFFFFF0) + b"\x0b" + name(b"xxxxxxxx")]))
     c["data-out-of-memory.so"] = side() + data_far
     c["datacount-mismatch.so"] = MAGIC + dylink0(meminfo()) + section(12, leb(5))
+    # Found by the parse_diff fuzz target: the hand-written parser forgot the
+    # data section when it checked the data count at the end of the module,
+    # and refused every module with a data count section.
+    c["ok-datacount.so"] = side(extra=[section(12, leb(1))]) + section(11, vec([b"\x01" + name(b"xy")]))
     return c
 
 
