@@ -232,8 +232,8 @@ mod tests {
             .map(|i| alloc::format!("bench_f{i}"))
             .chain((0..9).map(|n| "x".repeat(n)))
             .collect();
-        let mut low = hashbrown::HashSet::new();
-        let mut top = hashbrown::HashSet::new();
+        let mut low = hashbrown::HashSet::with_hasher(super::FxBuild);
+        let mut top = hashbrown::HashSet::with_hasher(super::FxBuild);
         for n in &names {
             low.insert(symbol_hash(n) & 0xfff);
             top.insert(symbol_hash(n) >> 25);
