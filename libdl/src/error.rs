@@ -75,7 +75,7 @@ pub enum Error {
     DylinkNotFirst,
     /// The obsolete `dylink` (pre-LLVM-13) section.
     OldDylink,
-    /// Malformed binary, with wasmparser's description and the byte offset.
+    /// Malformed binary: what is wrong, and the byte offset where.
     Malformed { offset: usize, message: String },
     /// A dylink.0 subsection that may appear once appeared again.
     DuplicateSubsection { id: u8 },
