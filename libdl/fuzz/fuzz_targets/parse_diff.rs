@@ -1,3 +1,3 @@
-//! parse.rs's hand-read global and element sections against wasmparser's readers.
+//! parse.rs (hand-written) against the wasmparser-based reference parser, src/parse_ref.rs.
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| libdl_fuzz::parse_diff(data));

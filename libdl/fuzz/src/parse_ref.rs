@@ -1,6 +1,7 @@
 //! The reference for the `parse_diff` target: libdl/src/parse.rs as it was
-//! before its global and element sections were read by hand (wasmparser's
-//! own readers, with their operator decoder). Compared with the current one.
+//! when it used wasmparser (its `Parser` for the framing, its type, import,
+//! function, export, global, element and `dylink.0` readers), before it was
+//! written by hand. Compared with the current one.
 #![allow(dead_code, clippy::all)]
 
 use core::fmt;
