@@ -87,7 +87,12 @@ impl FakeState {
             .exports
             .get(export as usize)
             .unwrap_or_else(|| panic!("{what}: no export {export}"));
-        assert_eq!(e.kind, kind, "{what}: export {} has the wrong kind", e.name);
+        assert_eq!(
+            e.kind,
+            kind,
+            "{what}: export {} has the wrong kind",
+            info.name_of(e)
+        );
     }
 }
 

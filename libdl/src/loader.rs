@@ -1021,7 +1021,8 @@ impl Loader {
             let Some(e) = m.info.exports.get(export as usize) else {
                 continue;
             };
-            if e.name == name && matches!(e.kind, ExportKind::Func | ExportKind::Global) {
+            if m.info.name_of(e) == name && matches!(e.kind, ExportKind::Func | ExportKind::Global)
+            {
                 let def = Def {
                     module,
                     export,
@@ -1044,7 +1045,7 @@ impl Loader {
                     && m.info
                         .exports
                         .get(*export as usize)
-                        .is_some_and(|e| e.name == name)
+                        .is_some_and(|e| m.info.name_of(e) == name)
             })
             .map(|(_, export)| export)
             .min()

@@ -166,10 +166,18 @@ pub enum ExportKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Export {
-    pub name: String,
+    /// Where its name lies in [`Module::names`] ([`Module::name_of`]).
+    pub name: NameSpan,
     pub kind: ExportKind,
     /// Index in the function (or global, ...) index space.
     pub index: u32,
+}
+
+/// A byte range of [`Module::names`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NameSpan {
+    pub start: u32,
+    pub len: u32,
 }
 
 /// A constant offset expression of an active element segment, in the forms
@@ -187,7 +195,7 @@ pub struct ElemSegment {
     pub funcs: Vec<u32>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Module {
     /// Present for side modules; `None` for a program without `dylink.0`.
     pub dylink: Option<Dylink>,
@@ -199,10 +207,70 @@ pub struct Module {
     /// Type of every global, imported ones first.
     pub globals: Vec<(ValCode, bool)>,
     pub exports: Vec<Export>,
+    /// Every export's name, end to end: one allocation for a library's
+    /// names, not one per export (a library may export tens of thousands).
+    pub names: String,
     pub elems: Vec<ElemSegment>,
 }
 
+/// As if each export held its name (the form `parse_diff` compares with the
+/// reference parser's).
+impl fmt::Debug for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        #[derive(Debug)]
+        #[allow(dead_code)] // read by Debug only
+        struct Export<'a> {
+            name: &'a str,
+            kind: ExportKind,
+            index: u32,
+        }
+        struct Exports<'a>(&'a Module);
+        impl fmt::Debug for Exports<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list()
+                    .entries(self.0.exports.iter().map(|e| Export {
+                        name: self.0.name_of(e),
+                        kind: e.kind,
+                        index: e.index,
+                    }))
+                    .finish()
+            }
+        }
+        f.debug_struct("Module")
+            .field("dylink", &self.dylink)
+            .field("types", &self.types)
+            .field("imports", &self.imports)
+            .field("funcs", &self.funcs)
+            .field("globals", &self.globals)
+            .field("exports", &Exports(self))
+            .field("elems", &self.elems)
+            .finish()
+    }
+}
+
 impl Module {
+    /// The name of export `e` (one of this module's).
+    pub fn name_of(&self, e: &Export) -> &str {
+        let start = e.name.start as usize;
+        self.names
+            .get(start..start.saturating_add(e.name.len as usize))
+            .unwrap_or("")
+    }
+
+    /// Adds an export named `name`.
+    pub fn push_export(&mut self, name: &str, kind: ExportKind, index: u32) {
+        let span = NameSpan {
+            start: self.names.len() as u32,
+            len: name.len() as u32,
+        };
+        self.names.push_str(name);
+        self.exports.push(Export {
+            name: span,
+            kind,
+            index,
+        });
+    }
+
     /// The signature of function `func` (in the function index space).
     pub fn func_sig(&self, func: u32) -> Option<&Sig> {
         let ty = *self.funcs.get(func as usize)?;
@@ -1171,8 +1239,10 @@ fn read_imports(s: &mut Reader<'_>, m: &mut Module) {
 fn read_exports(s: &mut Reader<'_>, m: &mut Module) {
     let count = s.u32() as usize;
     s.limit("number of exports", count, MAX_EXPORTS);
-    // An export takes at least 3 bytes (a name, a kind, an index).
+    // An export takes at least 3 bytes (a name, a kind, an index); its
+    // name, fewer than the section's bytes: one reservation each.
     m.exports.reserve(s.room(count, 3));
+    m.names.reserve(s.room(usize::MAX, 1));
     for _ in 0..count {
         if !s.ok() {
             break;
@@ -1195,9 +1265,15 @@ fn read_exports(s: &mut Reader<'_>, m: &mut Module) {
             }
         };
         let index = s.u32();
-        let name = s.name(field);
-        m.exports.push(Export { name, kind, index });
+        let name = if s.limit("symbol name length", field.len(), MAX_NAME_BYTES) {
+            field
+        } else {
+            ""
+        };
+        m.push_export(name, kind, index);
     }
+    // Give back what the section's other bytes reserved (in place).
+    m.names.shrink_to_fit();
     s.done();
 }
 
@@ -1684,13 +1760,10 @@ pub mod tests {
                 mutable: true
             }
         );
+        assert_eq!(m.name_of(&m.exports[0]), "g");
         assert_eq!(
-            m.exports[0],
-            Export {
-                name: "g".into(),
-                kind: ExportKind::Func,
-                index: 1
-            }
+            (m.exports[0].kind, m.exports[0].index),
+            (ExportKind::Func, 1)
         );
         let sig = m.func_sig(1).unwrap();
         assert_eq!(alloc::format!("{sig}"), "(i32, f64) -> (i64)");

@@ -215,7 +215,7 @@ impl Loader {
             .exports
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.kind == ExportKind::Global && !e.name.starts_with("__"))
+            .filter(|(_, e)| e.kind == ExportKind::Global && !m.info.name_of(e).starts_with("__"))
             .map(|(i, _)| i as u32)
             .collect();
         let mut best: Option<(u32, u32)> = None;
@@ -246,7 +246,10 @@ impl Loader {
     fn name_c(&mut self, id: ModId, export: u32) -> Option<u32> {
         let m = self.get_mut(id)?;
         if !m.names_c.contains_key(&export) {
-            let name = m.info.exports.get(export as usize)?.name.as_bytes();
+            let name = m
+                .info
+                .name_of(m.info.exports.get(export as usize)?)
+                .as_bytes();
             let mut v = Vec::with_capacity(name.len() + 1);
             v.extend_from_slice(name);
             v.push(0);

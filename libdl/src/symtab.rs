@@ -125,7 +125,7 @@ impl SymIndex {
         self.table.reserve(info.exports.len(), |e| wide(e.hash));
         for (i, e) in info.exports.iter().enumerate() {
             let entry = Entry {
-                hash: self.hash(&e.name),
+                hash: self.hash(info.name_of(e)),
                 module: id,
                 export: i as u32,
             };
@@ -151,7 +151,7 @@ impl SymIndex {
 
     fn remove_each(&mut self, id: ModId, info: &Module) {
         for (i, e) in info.exports.iter().enumerate() {
-            let h = self.hash(&e.name);
+            let h = self.hash(info.name_of(e));
             if let Ok(found) = self.table.find_entry(wide(h), |x| {
                 x.hash == h && x.module == id && x.export == i as u32
             }) {
@@ -182,21 +182,14 @@ impl SymIndex {
 #[cfg(test)]
 mod tests {
     use super::{symbol_hash, SymIndex};
-    use crate::parse::{Export, ExportKind, Module};
+    use crate::parse::{ExportKind, Module};
 
     fn module(names: &[&str]) -> Module {
-        Module {
-            exports: names
-                .iter()
-                .enumerate()
-                .map(|(i, n)| Export {
-                    name: (*n).into(),
-                    kind: ExportKind::Func,
-                    index: i as u32,
-                })
-                .collect(),
-            ..Module::default()
+        let mut m = Module::default();
+        for (i, n) in names.iter().enumerate() {
+            m.push_export(n, ExportKind::Func, i as u32);
         }
+        m
     }
 
     #[test]

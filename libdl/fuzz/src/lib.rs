@@ -364,7 +364,13 @@ pub fn load(data: &[u8]) {
     let parsed = parse(data, Expect::Program).ok();
     let names: Vec<String> = parsed
         .as_ref()
-        .map(|m| m.exports.iter().take(64).map(|e| e.name.clone()).collect())
+        .map(|m| {
+            m.exports
+                .iter()
+                .take(64)
+                .map(|e| m.name_of(e).to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let flags = OpenFlags {
         global: data.last().is_some_and(|b| b & 1 != 0),
