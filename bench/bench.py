@@ -9,7 +9,8 @@ each comparison is a ratio to a baseline measured in the same run:
   dlopen      engine compile vs libdl's own work (LD_DEBUG=statistics), per library;
               the engine's instantiation is shown apart, counted in neither
   dlsym       ns per lookup (hit in the first library, hit 100 libraries deep,
-              miss) with 100 libraries loaded; baseline: a strcmp call
+              miss) with 100 libraries loaded, each process's best of 5
+              interleaved rounds of 200,000; baseline: a strcmp call
   startup     wall time of a run that dlopens a library NEEDing 99 others and
               calls into it, minus a run of the same program that loads nothing
   churn       linear memory pages and table slots over 10,000 dlopen/dlclose cycles
