@@ -426,7 +426,10 @@ class ExportList {
   }
   /** The first export `pred` accepts (the bootstrap's few lookups by name). */
   find(pred) {
-    for (let i = 0; i < this.length; i++) if (pred(this.at(i))) return this.at(i);
+    for (let i = 0; i < this.length; i++) {
+      const e = this.at(i);
+      if (pred(e)) return e;
+    }
     return undefined;
   }
 }

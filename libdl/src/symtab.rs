@@ -115,17 +115,12 @@ fn wide(hash: u32) -> u64 {
 }
 
 impl SymIndex {
-    /// The hash a lookup of `name` starts from (computed once per lookup).
-    pub fn hash(&self, name: &str) -> u32 {
-        symbol_hash(name)
-    }
-
     /// Adds every export of module `id` (whose parsed form is `info`).
     pub fn insert(&mut self, id: ModId, info: &Module) {
         self.table.reserve(info.exports.len(), |e| wide(e.hash));
         for (i, e) in info.exports.iter().enumerate() {
             let entry = Entry {
-                hash: self.hash(info.name_of(e)),
+                hash: symbol_hash(info.name_of(e)),
                 module: id,
                 export: i as u32,
             };
@@ -151,7 +146,7 @@ impl SymIndex {
 
     fn remove_each(&mut self, id: ModId, info: &Module) {
         for (i, e) in info.exports.iter().enumerate() {
-            let h = self.hash(info.name_of(e));
+            let h = symbol_hash(info.name_of(e));
             if let Ok(found) = self.table.find_entry(wide(h), |x| {
                 x.hash == h && x.module == id && x.export == i as u32
             }) {
@@ -160,10 +155,10 @@ impl SymIndex {
         }
     }
 
-    /// The (module, export index) of every export whose name hashes to
-    /// `hash`: a superset of the definers of that name, for the caller to
-    /// confirm by name.
-    pub fn candidates(&self, hash: u32) -> impl Iterator<Item = (ModId, u32)> + '_ {
+    /// The (module, export index) of every export whose name hashes as
+    /// `name` does: a superset of its definers, for the caller to confirm.
+    pub fn candidates(&self, name: &str) -> impl Iterator<Item = (ModId, u32)> + '_ {
+        let hash = symbol_hash(name);
         self.table
             .iter_hash(wide(hash))
             .filter(move |e| e.hash == hash)
@@ -202,7 +197,7 @@ mod tests {
         ix.insert(2, &module(&["f7", "g"]));
         ix.insert(3, &module(&["f7"]));
         let defs = |ix: &SymIndex, n: &str| {
-            let mut v: alloc::vec::Vec<_> = ix.candidates(symbol_hash(n)).collect();
+            let mut v: alloc::vec::Vec<_> = ix.candidates(n).collect();
             v.sort_unstable();
             v
         };

@@ -1130,12 +1130,8 @@ pub fn run_bytes(
         .map_err(Failure::Fatal)?;
 
     // 6. Handles for both, and libdl's own initialisation.
-    let libdl_module_h = process
-        .register_module(libdl, libdl_bytes)
-        .map_err(Failure::Fatal)?;
-    let libdl_instance_h = process
-        .register_instance(libdl_instance)
-        .map_err(Failure::Fatal)?;
+    let (libdl_module_h, libdl_instance_h) =
+        register_libdl(&mut process, libdl, libdl_bytes, libdl_instance)?;
     let main_module_h = process
         .register_module(program, program_bytes)
         .map_err(Failure::Fatal)?;
@@ -1217,6 +1213,22 @@ fn wasi_context(config: &Config) -> wasmtime::Result<WasiP1Ctx> {
 /// minimum, from its imports.
 /// "Starting a PIE program": register libdl and the (uninstantiated)
 /// program, then `__wasmdl_run(libdl_module, libdl_instance, program_module)`.
+/// Handles for libdl's module and instance, which both bootstraps pass it.
+fn register_libdl(
+    process: &mut Process,
+    libdl: Module,
+    libdl_bytes: &[u8],
+    libdl_instance: Instance,
+) -> Result<(u32, u32), Failure> {
+    let module = process
+        .register_module(libdl, libdl_bytes)
+        .map_err(Failure::Fatal)?;
+    let instance = process
+        .register_instance(libdl_instance)
+        .map_err(Failure::Fatal)?;
+    Ok((module, instance))
+}
+
 fn run_pie(
     process: &mut Process,
     config: &Config,
@@ -1224,12 +1236,8 @@ fn run_pie(
     program: Module,
     program_bytes: &[u8],
 ) -> Result<i32, Failure> {
-    let libdl_module_h = process
-        .register_module(libdl, libdl_bytes)
-        .map_err(Failure::Fatal)?;
-    let libdl_instance_h = process
-        .register_instance(libdl_instance)
-        .map_err(Failure::Fatal)?;
+    let (libdl_module_h, libdl_instance_h) =
+        register_libdl(process, libdl, libdl_bytes, libdl_instance)?;
     let program_h = process
         .register_module(program, program_bytes)
         .map_err(Failure::Fatal)?;
