@@ -110,6 +110,7 @@ $(SYSROOT_PIE)/.stamp: $(LIBDL_SO) sysroot-overlay/src/libc_nonshared.c sysroot-
 	$(CLANG) --target=$(TARGET) -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic \
 	    -Wl,--whole-archive $(BUILD)/libc-shared.a -Wl,--no-whole-archive \
 	    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__stdio_exit -Wl,--export=__funcs_on_exit \
+	    -Wl,--export=__wasm_call_ctors \
 	    $(BUILTINS) -o $(PIE_LIBDIR)/libc.so
 	rm -f $(PIE_LIBDIR)/libc.a $(BUILD)/libc-shared.a
 	$(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE) -O2 -fPIC -fvisibility=default \

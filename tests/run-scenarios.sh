@@ -51,8 +51,9 @@ for dir in "$here"/scenarios/*/; do
         fail=$((fail + 1)); failed+=("$name(build)"); continue
     fi
     want_status=$(cat "$dir/expected.status" 2>/dev/null || echo 0)
-    args=$(cat "$dir/args" 2>/dev/null || true)
-    envs=$(sed 's/^/--env /' "$dir/env" 2>/dev/null || true)
+    # One argument, and one NAME=VALUE, per line (spaces kept).
+    args=(); [ ! -f "$dir/args" ] || mapfile -t args < "$dir/args"
+    envs=(); if [ -f "$dir/env" ]; then while IFS= read -r e; do envs+=(--env "$e"); done < "$dir/env"; fi
     for r in "${runners[@]}"; do
         rname=${r%%=*}; rcmd=${r#*=}
         if [[ " ${SKIP:-} " == *" $rname:$name "* ]]; then
@@ -65,7 +66,7 @@ for dir in "$here"/scenarios/*/; do
             rundir=$out/pie
         fi
         : > "$out/$rname.diff"
-        (cd "$rundir" && $rcmd --dir "$out::/t" $envs main.wasm $args) > "$out/$rname.out" 2> "$out/$rname.err"
+        (cd "$rundir" && $rcmd --dir "$out::/t" "${envs[@]}" main.wasm "${args[@]}") > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?
         # stderr is compared too when the scenario has expected.err (after
         # its err.sed filter, for addresses and timings).
