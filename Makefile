@@ -31,8 +31,13 @@ SYSROOT_T := $(BUILD)/sysroot
 CC_WASM          = $(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_T)
 # A statically linked program: import the memory and table the shim creates,
 # export every symbol it contains (wasm clang hides symbols by default, libc's
-# included, so --export-dynamic would export nothing).
-PROGRAM_LDFLAGS := -ldl -Wl,--import-memory -Wl,--import-table -Wl,--export-all
+# included, so --export-dynamic would export nothing), and link all of libc
+# (libc-all.rsp names every libc symbol), so that a plugin may call any libc
+# function, as with Emscripten's MAIN_MODULE=1.
+PROGRAM_LDFLAGS  = -ldl -Wl,--import-memory -Wl,--import-table -Wl,--export-all \
+                   -Wl,@$(SYSROOT_T)/lib/$(TARGET)/libc-all.rsp
+# The slimmer variant: only what the program uses, plus what it names.
+PROGRAM_LDFLAGS_SLIM := -ldl -Wl,--import-memory -Wl,--import-table -Wl,--export-all
 # A plugin: PIC, default visibility (so its symbols are exported), no libc of
 # its own (it imports the program's), undefined symbols become imports, and
 # __wasm_call_ctors exported (wasm-ld does not export it from -shared output).
@@ -75,14 +80,14 @@ $(BUILD)/overlay/lib/libdl.a: sysroot-overlay/src/libdl-static.c sysroot-overlay
 
 install: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
 	@test -n "$(SYSROOT)" || { echo "usage: make install SYSROOT=DIR" >&2; exit 2; }
-	sysroot-overlay/install.sh "$(SYSROOT)" $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
+	NM=$(LLVM_NM) sysroot-overlay/install.sh "$(SYSROOT)" $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
 
 # The test sysroot: Debian's wasi-libc with the overlay installed.
 sysroot: $(SYSROOT_T)/.stamp
 $(SYSROOT_T)/.stamp: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO) sysroot-overlay/install.sh
 	rm -rf $(SYSROOT_T) && mkdir -p $(SYSROOT_T)
 	cp -a $(WASI_SYSROOT)/. $(SYSROOT_T)/
-	sysroot-overlay/install.sh $(SYSROOT_T) $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
+	NM=$(LLVM_NM) sysroot-overlay/install.sh $(SYSROOT_T) $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO)
 	touch $@
 
 # ---- PIE programs against libc.so ------------------------------------------
@@ -154,8 +159,8 @@ shim-test:
 # directory as /lib), each compared with the same golden files.
 scenarios: $(RUNNER) sysroot sysroot-pie node-runner
 	$(if $(NODE_SKIP),@echo "node $$($(NODE) --version) cannot compile wasm exnref exception handling (node 24+ can): skipping $(NODE_SKIP) on node")
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) \
-	    PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
+	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
+	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
 	    SKIP="$(addprefix node:,$(NODE_SKIP)) $(addprefix node-pie:,$(NODE_SKIP))" \
 	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)" "node=$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
 	        "wasmtime-pie=$(RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib" \

@@ -10,6 +10,8 @@
 #
 # usage: run-scenarios.sh NAME=RUNNER-COMMAND...  [-- SCENARIO...]
 # env:   CC (compiler with target and sysroot), PROGRAM_LDFLAGS, PLUGIN_FLAGS, BUILD,
+#        PROGRAM_LDFLAGS_SLIM (used instead for a scenario with a slim file: the
+#        static program exports only the libc it links, plus its ldflags' names),
 #        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output),
 #        PIE_CC, PIE_LDFLAGS (if set, main.c is also built as a PIE program
 #        against libc.so, with pie-ldflags instead of ldflags, into pie/; runners
@@ -36,7 +38,8 @@ for dir in "$here"/scenarios/*/; do
     rm -rf "$out"; mkdir -p "$out"
     build_log="$out/build.log"
     if ! {
-        $CC -O2 -o "$out/main.wasm" "$dir/main.c" $PROGRAM_LDFLAGS $(cat "$dir/ldflags" 2>/dev/null) &&
+        if [ -f "$dir/slim" ]; then ldflags=${PROGRAM_LDFLAGS_SLIM:?}; else ldflags=$PROGRAM_LDFLAGS; fi &&
+        $CC -O2 -o "$out/main.wasm" "$dir/main.c" $ldflags $(cat "$dir/ldflags" 2>/dev/null) &&
         if [ -f "$dir/plugins" ]; then libs=$(sed "s|^|$dir/|; s|\$|.c|" "$dir/plugins"); else libs=$(ls "$dir"/lib*.c 2>/dev/null); fi
         for lib in $libs; do
             flags=$(sed "s|@OUT@|$out|g" "${lib%.c}.flags" 2>/dev/null || true)
