@@ -95,7 +95,11 @@ $(SYSROOT_T)/.stamp: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO) sysroot-overlay/in
 # libc.so instead of libc.a, libc_nonshared.a, libdl.so and dlfcn.h.
 # libc.so is libc.a without exit.o (wasm-ld requires __wasm_call_dtors, which
 # exit.o defines, to be in the program: libc_nonshared.a provides it), with
-# musl's hidden exit hooks exported for libc_nonshared's exit.
+# musl's hidden exit hooks exported for libc_nonshared's exit, its
+# constructors exported (they fill environ and the preopen table), and the
+# hidden libc symbols that wasi-libc's emulation archives (signal, mman,
+# process-clocks, getpid; linked into the program) use exported too, for
+# example __lctrans_cur.
 SYSROOT_PIE := $(BUILD)/sysroot-pie
 PIE_LIBDIR  := $(SYSROOT_PIE)/lib/wasm32-wasi
 CC_PIE       = $(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE)
@@ -112,10 +116,13 @@ $(SYSROOT_PIE)/.stamp: $(LIBDL_SO) sysroot-overlay/src/libc_nonshared.c sysroot-
 	rm -rf $(SYSROOT_PIE) && mkdir -p $(SYSROOT_PIE)
 	cp -a $(WASI_SYSROOT_PIC)/. $(SYSROOT_PIE)/
 	cp $(PIE_LIBDIR)/libc.a $(BUILD)/libc-shared.a && $(LLVM_AR) d $(BUILD)/libc-shared.a exit.o
+	$(LLVM_NM) --defined-only --extern-only $(BUILD)/libc-shared.a 2>/dev/null | awk 'NF == 3 { print $$3 }' | sort -u > $(BUILD)/libc.defined
+	for a in $(PIE_LIBDIR)/libwasi-emulated-*.a; do $(LLVM_NM) --undefined-only $$a 2>/dev/null; done | \
+	    awk '$$1 == "U" { print $$2 }' | sort -u | comm -12 - $(BUILD)/libc.defined | sed 's/^/-Wl,--export=/' > $(BUILD)/libc-emulated.exports
 	$(CLANG) --target=$(TARGET) -shared -nostdlib -Wl,--no-entry -Wl,--experimental-pic \
 	    -Wl,--whole-archive $(BUILD)/libc-shared.a -Wl,--no-whole-archive \
 	    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__stdio_exit -Wl,--export=__funcs_on_exit \
-	    -Wl,--export=__wasm_call_ctors \
+	    -Wl,--export=__wasm_call_ctors $$(cat $(BUILD)/libc-emulated.exports) \
 	    $(BUILTINS) -o $(PIE_LIBDIR)/libc.so
 	rm -f $(PIE_LIBDIR)/libc.a $(BUILD)/libc-shared.a
 	$(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE) -O2 -fPIC -fvisibility=default \
