@@ -11,6 +11,7 @@
 // 2 for a usage error.
 
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { runProcess, ProcessFailure, DEFAULT_STACK_SIZE, EXIT_FATAL } from './wasmdl.mjs';
 
 const USAGE =
@@ -69,6 +70,20 @@ function parseArgs(argv) {
   return config;
 }
 
+// node 20's node:wasi calls are V8 "fast API calls" when wasm calls them
+// directly, and a fast call must not start a garbage collection, but
+// uvwasi's allocator reports its memory to V8
+// (AdjustAmountOfExternalAllocatedMemory), which can: a large fd_write
+// (a Lua script writing after building 500,000 strings) then collects
+// objects still in use, first the WASI object itself, whose ~WASI destroys a
+// locked uvwasi mutex: SIGABRT, exit 134, no message (otherwise heap
+// corruption: V8 fatal errors, segfaults). So: ordinary API calls (set
+// before any wasm is compiled; tests/real's lua-gc case catches this), and
+// the WASI object referenced from the module for the life of the program,
+// not only from stack frames.
+v8.setFlagsFromString('--no-turbo-fast-api-calls');
+let liveWasi = null;
+
 async function main() {
   let config;
   try {
@@ -112,14 +127,14 @@ async function main() {
   // program's own. The listeners must go before the module is imported.
   process.removeAllListeners('warning');
   const { WASI } = await import('node:wasi');
-  const wasi = new WASI({
+  const wasi = (liveWasi = new WASI({
     version: 'preview1',
     args: [config.program, ...config.args],
     env: Object.fromEntries(config.env),
     preopens,
     // `proc_exit(n)` makes `start` return n instead of ending node at once.
     returnOnExit: true,
-  });
+  }));
 
   try {
     const status = runProcess({

@@ -1192,6 +1192,10 @@ export function runProcess({
     guard(host, () => mainInstance.exports._start(), (e) => new ProcessFailure('trap', `${e}`, e));
   };
 
+  // The WASI object stays referenced from this module while the program
+  // runs, not only from stack frames: node:wasi frees its native state when
+  // the object is collected (see wasmdl-run.mjs).
+  runningWasi.add(wasi);
   try {
     return wasi.start({ exports: { memory, _start: body } }) ?? 0;
   } catch (e) {
@@ -1199,8 +1203,13 @@ export function runProcess({
     // Anything else escaping `start` is a bug of the WASI implementation or
     // of this shim; report it as a failure to start.
     throw fatal(`${e}`, e);
+  } finally {
+    runningWasi.delete(wasi);
   }
 }
+
+/** The WASI objects of the processes running now (runProcess). */
+const runningWasi = new Set();
 
 /**
  * Runs guest code: `proc_exit`'s unwinding passes through untouched; any
