@@ -92,7 +92,10 @@ $(SYSROOT_T)/.stamp: $(BUILD)/overlay/lib/libdl.a $(LIBDL_SO) sysroot-overlay/in
 
 # ---- PIE programs against libc.so ------------------------------------------
 # The PIE sysroot: the PIC wasi-libc (built by the toolchain step), with
-# libc.so instead of libc.a, libc_nonshared.a, libdl.so and dlfcn.h.
+# libc.so instead of libc.a, libc_nonshared.a, libdl.so and dlfcn.h, and
+# setjmp/longjmp from trixie's wasi-libc (bookworm's has none): its
+# libsetjmp.a holds code with no memory or table addresses, which is checked,
+# so it links into a PIE program as it is.
 # libc.so is libc.a without exit.o (wasm-ld requires __wasm_call_dtors, which
 # exit.o defines, to be in the program: libc_nonshared.a provides it), with
 # musl's hidden exit hooks exported for libc_nonshared's exit, its
@@ -108,8 +111,12 @@ CC_PIE       = $(CLANG) --target=$(TARGET) --sysroot=$(SYSROOT_PIE)
 PIE_CFLAGS  := -fPIC -fvisibility=default
 # __wasm_call_ctors exported: wasm-ld wraps a static command's _start with
 # its constructors and destructors, but not a PIE's; libdl runs them.
+# setjmp/longjmp: libsetjmp's functions are hidden, so --export-dynamic
+# would not export them to plugins; named here, they are exported when linked.
 PIE_LDFLAGS := -Wl,-pie -Wl,--experimental-pic -Wl,--import-memory -Wl,--export-dynamic \
-               -Wl,--export=__wasm_call_ctors -ldl -lc_nonshared
+               -Wl,--export=__wasm_call_ctors -ldl -lc_nonshared \
+               -Wl,--export-if-defined=__wasm_setjmp -Wl,--export-if-defined=__wasm_setjmp_test \
+               -Wl,--export-if-defined=__wasm_longjmp
 
 sysroot-pie: $(SYSROOT_PIE)/.stamp
 $(SYSROOT_PIE)/.stamp: $(LIBDL_SO) sysroot-overlay/src/libc_nonshared.c sysroot-overlay/include/dlfcn.h | $(TOOLCHAIN_STAMP)
@@ -130,6 +137,13 @@ $(SYSROOT_PIE)/.stamp: $(LIBDL_SO) sysroot-overlay/src/libc_nonshared.c sysroot-
 	$(LLVM_AR) rcs $(PIE_LIBDIR)/libc_nonshared.a $(BUILD)/libc_nonshared.o
 	cp $(LIBDL_SO) $(PIE_LIBDIR)/libdl.so
 	cp sysroot-overlay/include/dlfcn.h $(SYSROOT_PIE)/include/dlfcn.h
+	cp $(WASI_SYSROOT)/include/wasm32-wasi/setjmp.h $(SYSROOT_PIE)/include/setjmp.h
+	cp $(WASI_SYSROOT)/include/wasm32-wasi/bits/setjmp.h $(SYSROOT_PIE)/include/bits/setjmp.h
+	rm -rf $(BUILD)/setjmp-check && mkdir -p $(BUILD)/setjmp-check
+	cd $(BUILD)/setjmp-check && $(LLVM_AR) x $(WASI_SYSROOT)/lib/wasm32-wasi/libsetjmp.a && \
+	    ! $(WASM_OBJDUMP) -r *.o | grep -E 'R_WASM_(MEMORY_ADDR|TABLE_INDEX)_(SLEB|LEB|I32)' || \
+	    { echo "libsetjmp.a is not position-independent" >&2; exit 1; }
+	cp $(WASI_SYSROOT)/lib/wasm32-wasi/libsetjmp.a $(PIE_LIBDIR)/libsetjmp.a
 	@echo "libc.so: $$(stat -c %s $(PIE_LIBDIR)/libc.so) bytes"
 	touch $@
 
@@ -205,3 +219,4 @@ bench: bench-calls
 # Real third-party programs (SQLite with its extensions, Lua with LPeg),
 # built from Debian source packages at test time.
 include tests/real/real.mk
+include tests/python/python.mk
