@@ -47,6 +47,8 @@ pub struct FakeHost(pub std::sync::Arc<std::sync::Mutex<FakeState>>);
 #[derive(Default)]
 pub struct FakeState {
     pub files: BTreeMap<String, Vec<u8>>,
+    /// Other paths to files in `files`: symlinks, or other spellings.
+    pub links: BTreeMap<String, String>,
     pub modules: BTreeMap<u32, Vec<u8>>,
     pub instances: BTreeMap<u32, u32>,
     pub globals: BTreeMap<u32, (bool, u32)>,
@@ -120,7 +122,7 @@ delegate! {
     call_slot(slot: u32) -> ();
     mem_alloc(size: u32, align_log2: u32) -> Result<u32>;
     mem_free(addr: u32, size: u32, align_log2: u32) -> ();
-    read_file(path: &str) -> core::result::Result<Vec<u8>, u16>;
+    read_file(path: &str) -> core::result::Result<(Vec<u8>, crate::host::FileId), u16>;
     getenv(name: &str) -> Option<String>;
     stderr(text: &str) -> ();
 }
@@ -299,8 +301,26 @@ impl Host for FakeState {
             "mem_free of a block not allocated"
         );
     }
-    fn read_file(&mut self, path: &str) -> core::result::Result<Vec<u8>, u16> {
-        self.files.get(path).cloned().ok_or(errno::NOENT)
+    /// A path in `links` reads its target (a symlink, or another spelling);
+    /// a file's identity is its position among the files.
+    fn read_file(
+        &mut self,
+        path: &str,
+    ) -> core::result::Result<(Vec<u8>, crate::host::FileId), u16> {
+        let path = self.links.get(path).map(String::as_str).unwrap_or(path);
+        let ino = self
+            .files
+            .keys()
+            .position(|k| k == path)
+            .ok_or(errno::NOENT)?;
+        let bytes = self.files.get(path).cloned().ok_or(errno::NOENT)?;
+        Ok((
+            bytes,
+            crate::host::FileId {
+                dev: 1,
+                ino: ino as u64,
+            },
+        ))
     }
     fn getenv(&mut self, name: &str) -> Option<String> {
         self.env
@@ -707,6 +727,53 @@ fn search_path_and_global_scope() {
         .unwrap()
         .unwrap();
     assert_eq!(a.id, b.id);
+}
+
+#[test]
+fn a_library_is_its_file_whatever_path_reaches_it() {
+    let so = side(&[], 8);
+    let (mut l, view) = loader_with(&[("/p/libx.so", so.clone()), ("/p/liby.so", so)]);
+    {
+        let mut h = view.0.lock().unwrap();
+        h.links.insert("/p/link.so".into(), "/p/libx.so".into());
+        h.links
+            .insert("/p/./sub/../libx.so".into(), "/p/libx.so".into());
+    }
+    let modules = |l: &Loader| l.modules.len();
+    let a = l
+        .open("/p/libx.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    let count = modules(&l);
+    let noload = OpenFlags {
+        noload: true,
+        ..OpenFlags::default()
+    };
+    // RTLD_NOLOAD finds it through another spelling, and nothing else.
+    let n = l.open("/p/link.so", noload, None).unwrap().unwrap();
+    assert_eq!(n.id, a.id);
+    assert!(l.open("/p/liby.so", noload, None).unwrap().is_none());
+    for other in ["/p/link.so", "/p/./sub/../libx.so"] {
+        let b = l.open(other, OpenFlags::default(), None).unwrap().unwrap();
+        assert_eq!(b.id, a.id, "{other}");
+        assert!(b.init_slots.is_empty(), "constructors run once");
+    }
+    assert_eq!(modules(&l), count, "no second copy");
+    // A different file with the same bytes is another library.
+    let y = l
+        .open("/p/liby.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    assert_ne!(y.id, a.id);
+    // Four references to libx (open, noload, two spellings): unloaded at the fourth close.
+    for _ in 0..3 {
+        assert!(l.close(a.id).unwrap().is_empty());
+        assert!(l.get(a.id).is_some());
+    }
+    let dying = l.close(a.id).unwrap();
+    assert_eq!(dying.len(), 1);
+    l.finish_close(&[dying[0].0]);
+    assert!(l.get(a.id).is_none());
 }
 
 #[test]

@@ -67,8 +67,9 @@ pub trait Host {
     fn mem_alloc(&mut self, size: u32, align_log2: u32) -> Result<u32>;
     fn mem_free(&mut self, addr: u32, size: u32, align_log2: u32);
 
-    /// Reads a whole file through WASI; `Err(errno)` on failure.
-    fn read_file(&mut self, path: &str) -> core::result::Result<Vec<u8>, u16>;
+    /// Reads a whole file through WASI, with the identity of the file read
+    /// (from the same descriptor); `Err(errno)` on failure.
+    fn read_file(&mut self, path: &str) -> core::result::Result<(Vec<u8>, FileId), u16>;
     /// The value of an environment variable of the process.
     fn getenv(&mut self, name: &str) -> Option<String>;
     /// Writes to the process's stderr (LD_DEBUG, fatal messages).
@@ -89,6 +90,15 @@ pub trait Host {
     fn now_ns(&mut self) -> u64 {
         0
     }
+}
+
+/// What identifies a file, whatever path reached it: its device and inode,
+/// as WASI's `filestat` gives them. glibc identifies a loaded library the
+/// same way, so every spelling of a path and every symlink gives one handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
 }
 
 /// Maps a host error code to an `Error`, fetching the host's message.
@@ -365,7 +375,7 @@ mod wasm {
             }
         }
 
-        fn read_file(&mut self, path: &str) -> core::result::Result<Vec<u8>, u16> {
+        fn read_file(&mut self, path: &str) -> core::result::Result<(Vec<u8>, FileId), u16> {
             let (dirfd, rel) = read::find_preopen(self.preopens(), path).ok_or(errno::NOENT)?;
             let mut fd = 0u32;
             // SAFETY: rel is a live string; fd is a live u32.
@@ -446,7 +456,7 @@ mod wasm {
         }
     }
 
-    fn read_fd(fd: u32) -> core::result::Result<Vec<u8>, u16> {
+    fn read_fd(fd: u32) -> core::result::Result<(Vec<u8>, FileId), u16> {
         let mut st = [0u64; 8];
         // SAFETY: st is a live 64-byte buffer, the size of a filestat.
         let e = unsafe { fd_filestat_get(fd, &mut st) };
@@ -502,7 +512,13 @@ mod wasm {
             // (checked to lie within it just above).
             unsafe { buf.set_len(len + n as usize) };
         }
-        Ok(buf)
+        Ok((
+            buf,
+            FileId {
+                dev: st[0],
+                ino: st[1],
+            },
+        ))
     }
 
     fn read_environ() -> Vec<String> {

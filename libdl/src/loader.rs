@@ -8,7 +8,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{Error, Result};
-use crate::host::{GlobalHandle, Host, InstanceHandle, ModuleHandle};
+use crate::host::{FileId, GlobalHandle, Host, InstanceHandle, ModuleHandle};
 use crate::parse::{self, Expect, ExportKind, Module, Sig};
 use crate::place::{self, Placement, TableAlloc};
 use crate::read;
@@ -31,6 +31,9 @@ pub struct Loaded {
     pub id: ModId,
     /// The path it was found at (or the program's name).
     pub path: String,
+    /// The file it was read from (a library; not the program or libdl),
+    /// which identifies it whatever path reaches it.
+    pub file: Option<FileId>,
     pub kind: Kind,
     pub module: ModuleHandle,
     pub instance: InstanceHandle,
@@ -408,7 +411,15 @@ impl Loader {
             }));
         }
         if flags.noload {
-            return Ok(None);
+            // Another spelling of a loaded library's path, or a symlink to
+            // it, is that library: glibc opens the file to compare.
+            return Ok(self.loaded_file(name, caller).map(|id| {
+                self.reopen(id, flags);
+                Opened {
+                    id,
+                    init_slots: Vec::new(),
+                }
+            }));
         }
         let mut txn = Txn::default();
         self.stats = Stats::default();
@@ -424,6 +435,22 @@ impl Loader {
                 Err(e)
             }
         }
+    }
+
+    /// The loaded library that the file `name` finds (searched for as a
+    /// `dlopen` by `caller` would) is, if any.
+    fn loaded_file(&mut self, name: &str, caller: Option<ModId>) -> Option<ModId> {
+        let (rpath, origin) = self.search_context(caller);
+        let (_, _, file) =
+            read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), false).ok()?;
+        self.find_by_file(file)
+    }
+
+    fn find_by_file(&self, file: FileId) -> Option<ModId> {
+        self.modules
+            .iter()
+            .find(|m| m.kind == Kind::Side && m.file == Some(file))
+            .map(|m| m.id)
     }
 
     fn already_loaded(&self, name: &str) -> Option<ModId> {
@@ -558,6 +585,14 @@ impl Loader {
         // The library itself is searched for with the calling module's
         // RUNTIME_PATH, as glibc does.
         let root = self.load_one(name, caller, txn)?;
+        if !txn.registered.contains(&root) {
+            // The file is a library already loaded, under another path.
+            self.reopen(root, flags);
+            return Ok(Opened {
+                id: root,
+                init_slots: Vec::new(),
+            });
+        }
         self.load_dependencies(root, flags, txn)
     }
 
@@ -743,9 +778,10 @@ impl Loader {
         order
     }
 
-    /// Steps 1–4 for one module: read, parse, compile, place, register.
-    fn load_one(&mut self, name: &str, requester: Option<ModId>, txn: &mut Txn) -> Result<ModId> {
-        let (rpath, origin) = match requester.and_then(|r| self.get(r)) {
+    /// What a search on behalf of `requester` uses: its RUNTIME_PATH and
+    /// its directory (for `$ORIGIN`).
+    fn search_context(&self, requester: Option<ModId>) -> (Vec<String>, Option<String>) {
+        match requester.and_then(|r| self.get(r)) {
             Some(r) => (
                 r.info
                     .dylink
@@ -755,12 +791,22 @@ impl Loader {
                 Some(read::dirname(&r.path)),
             ),
             None => (Vec::new(), None),
-        };
+        }
+    }
+
+    /// Steps 1–4 for one module: read, parse, compile, place, register. A
+    /// file already loaded (found by another path) gives that module.
+    fn load_one(&mut self, name: &str, requester: Option<ModId>, txn: &mut Txn) -> Result<ModId> {
+        let (rpath, origin) = self.search_context(requester);
         let t0 = self.clock();
         let libs = self.trace.enabled(DEBUG_LIBS);
-        let (path, bytes) =
+        let (path, bytes, file) =
             read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), libs)?;
-        if let Some(id) = self.find_by_path(&path) {
+        if let Some(id) = self.find_by_path(&path).or_else(|| self.find_by_file(file)) {
+            if libs {
+                let msg = alloc::format!("{path}: the file of an object already loaded");
+                self.trace_libs(&msg, "found");
+            }
             return Ok(id);
         }
         self.trace_libs(&path, "loading");
@@ -809,7 +855,9 @@ impl Loader {
         }
         let id = self.alloc_id();
         let t5 = self.clock();
-        self.register(Loaded::new(id, path, Kind::Side, module, info, placement));
+        let mut loaded = Loaded::new(id, path, Kind::Side, module, info, placement);
+        loaded.file = Some(file);
+        self.register(loaded);
         // Indexing its symbols is resolution's groundwork.
         self.stats.resolve_ns += self.clock().saturating_sub(t5);
         txn.registered.push(id);
@@ -1243,6 +1291,7 @@ impl Loaded {
         Loaded {
             id,
             path: path.clone(),
+            file: None,
             kind,
             module,
             instance: 0,

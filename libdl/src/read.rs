@@ -17,7 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::{errno, Error, Result};
-use crate::host::Host;
+use crate::host::{FileId, Host};
 
 /// Default directories searched after `LD_LIBRARY_PATH`.
 pub const DEFAULT_DIRS: [&str; 2] = ["/lib", "/usr/lib"];
@@ -123,14 +123,15 @@ pub fn find_preopen(preopens: &[(u32, String)], path: &str) -> Option<(u32, Stri
 }
 
 /// Reads the module `name`, searched for on behalf of a module with the given
-/// RUNTIME_PATH and directory (`origin`). Returns the path and the bytes.
+/// RUNTIME_PATH and directory (`origin`). Returns the path, the bytes and
+/// the file's identity.
 pub fn read_module(
     host: &mut dyn Host,
     name: &str,
     runtime_path: &[String],
     origin: Option<&str>,
     trace: bool,
-) -> Result<(String, Vec<u8>)> {
+) -> Result<(String, Vec<u8>, FileId)> {
     let lp = if name.contains('/') {
         None
     } else {
@@ -145,7 +146,7 @@ pub fn read_module(
             host.stderr(&alloc::format!("libdl:   trying file={path}\n"));
         }
         match host.read_file(&path) {
-            Ok(bytes) => return Ok((path, bytes)),
+            Ok((bytes, file)) => return Ok((path, bytes, file)),
             Err(e) => {
                 if e != errno::NOENT && e != errno::NOTDIR && first_error.is_none() {
                     first_error = Some(e);
