@@ -1,8 +1,11 @@
 # Real third-party programs on the loader: SQLite's shell loading SQLite's
 # own loadable extensions, and Lua 5.4 loading LPeg, all built at test time
 # from Debian bookworm source packages (tests/real/run.sh says how).
+# Each program runs as a static main and as a PIE main against libc.so, on
+# the wasmtime runner and on the Node runner.
 # Included from the top Makefile; uses its CC_WASM, PROGRAM_LDFLAGS,
-# PLUGIN_FLAGS, RUNNER, LIBDL_SO, BUILD, TC and SYSROOT_T.
+# PLUGIN_FLAGS, CC_PIE, PIE_CFLAGS, PIE_LDFLAGS, PIE_LIBDIR, RUNNER,
+# NODE_RUNNER, NODE_HAS_EXNREF, LIBDL_SO, BUILD, TC and SYSROOT_T.
 #
 #   make real-programs                       both programs
 #   make real-programs REAL_PROGRAMS=lua     one of them (sqlite, lua)
@@ -13,8 +16,10 @@
 REAL_PROGRAMS ?= sqlite lua
 
 .PHONY: real-programs
-real-programs: $(RUNNER) sysroot
+real-programs: $(RUNNER) sysroot sysroot-pie node-runner
 	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
+	    CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
 	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
-	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" \
+	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
+	    NODE_EXNREF=$(NODE_HAS_EXNREF) \
 	    tests/real/run.sh $(REAL_PROGRAMS)

@@ -2,11 +2,15 @@
  * shell for wasm32-wasip1, so that the unmodified Debian sources build:
  * wasi-libc has no fchown, no geteuid and no POSIX advisory locks, which
  * os_unix.c of 3.40 uses unconditionally (3.41+ has its own __wasi__ block),
- * and no system(), which the shell calls.
+ * and no system(), which the shell calls. The PIE sysroot's older wasi-libc
+ * (bookworm's, of 2022) does not declare fchmod and chmod either, which
+ * os_unix.c and the shell use unconditionally; WASI has no file modes, so
+ * they are no-ops in both kinds of program.
  * A WASI program is a single process: every lock request succeeds. */
 #ifndef WASMDL_SQLITE_WASI_H
 #define WASMDL_SQLITE_WASI_H
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -49,6 +53,16 @@ static int wasmdl_sqlite_fchown(int fd, uid_t uid, gid_t gid) {
     return 0;
 }
 #define fchown wasmdl_sqlite_fchown
+static int wasmdl_sqlite_fchmod(int fd, mode_t mode) {
+    (void)fd; (void)mode;
+    return 0;
+}
+#define fchmod wasmdl_sqlite_fchmod
+static int wasmdl_sqlite_chmod(const char *path, mode_t mode) {
+    (void)path; (void)mode;
+    return 0;
+}
+#define chmod wasmdl_sqlite_chmod
 static uid_t wasmdl_sqlite_geteuid(void) { return 0; }
 #define geteuid wasmdl_sqlite_geteuid
 
