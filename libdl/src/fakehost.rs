@@ -49,6 +49,8 @@ pub struct FakeState {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Other paths to files in `files`: symlinks, or other spellings.
     pub links: BTreeMap<String, String>,
+    /// A host that gives no file identity (inode 0).
+    pub no_identity: bool,
     pub modules: BTreeMap<u32, Vec<u8>>,
     pub instances: BTreeMap<u32, u32>,
     pub globals: BTreeMap<u32, (bool, u32)>,
@@ -122,7 +124,7 @@ delegate! {
     call_slot(slot: u32) -> ();
     mem_alloc(size: u32, align_log2: u32) -> Result<u32>;
     mem_free(addr: u32, size: u32, align_log2: u32) -> ();
-    read_file(path: &str) -> core::result::Result<(Vec<u8>, crate::host::FileId), u16>;
+    read_file(path: &str) -> core::result::Result<(Vec<u8>, Option<crate::host::FileId>), u16>;
     getenv(name: &str) -> Option<String>;
     stderr(text: &str) -> ();
 }
@@ -306,7 +308,7 @@ impl Host for FakeState {
     fn read_file(
         &mut self,
         path: &str,
-    ) -> core::result::Result<(Vec<u8>, crate::host::FileId), u16> {
+    ) -> core::result::Result<(Vec<u8>, Option<crate::host::FileId>), u16> {
         let path = self.links.get(path).map(String::as_str).unwrap_or(path);
         let ino = self
             .files
@@ -314,13 +316,11 @@ impl Host for FakeState {
             .position(|k| k == path)
             .ok_or(errno::NOENT)?;
         let bytes = self.files.get(path).cloned().ok_or(errno::NOENT)?;
-        Ok((
-            bytes,
-            crate::host::FileId {
-                dev: 1,
-                ino: ino as u64,
-            },
-        ))
+        let file = crate::host::FileId {
+            dev: 1,
+            ino: ino as u64 + 1,
+        };
+        Ok((bytes, (!self.no_identity).then_some(file)))
     }
     fn getenv(&mut self, name: &str) -> Option<String> {
         self.env
@@ -774,6 +774,29 @@ fn a_library_is_its_file_whatever_path_reaches_it() {
     assert_eq!(dying.len(), 1);
     l.finish_close(&[dying[0].0]);
     assert!(l.get(a.id).is_none());
+}
+
+#[test]
+fn without_file_identity_paths_decide() {
+    // A host whose filestat gives inode 0 for every file (an in-memory
+    // browser filesystem): two files are two libraries.
+    let so = side(&[], 8);
+    let (mut l, view) = loader_with(&[("/p/liba.so", so.clone()), ("/p/libb.so", so)]);
+    view.0.lock().unwrap().no_identity = true;
+    let a = l
+        .open("/p/liba.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    let b = l
+        .open("/p/libb.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    assert_ne!(a.id, b.id);
+    let again = l
+        .open("/p/liba.so", OpenFlags::default(), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.id, a.id);
 }
 
 #[test]

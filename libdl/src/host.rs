@@ -68,8 +68,9 @@ pub trait Host {
     fn mem_free(&mut self, addr: u32, size: u32, align_log2: u32);
 
     /// Reads a whole file through WASI, with the identity of the file read
-    /// (from the same descriptor); `Err(errno)` on failure.
-    fn read_file(&mut self, path: &str) -> core::result::Result<(Vec<u8>, FileId), u16>;
+    /// (from the same descriptor; None if the host gives none); `Err(errno)`
+    /// on failure.
+    fn read_file(&mut self, path: &str) -> core::result::Result<(Vec<u8>, Option<FileId>), u16>;
     /// The value of an environment variable of the process.
     fn getenv(&mut self, name: &str) -> Option<String>;
     /// Writes to the process's stderr (LD_DEBUG, fatal messages).
@@ -95,6 +96,7 @@ pub trait Host {
 /// What identifies a file, whatever path reached it: its device and inode,
 /// as WASI's `filestat` gives them. glibc identifies a loaded library the
 /// same way, so every spelling of a path and every symlink gives one handle.
+/// Inode 0 means the host gives no identity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileId {
     pub dev: u64,
@@ -375,7 +377,10 @@ mod wasm {
             }
         }
 
-        fn read_file(&mut self, path: &str) -> core::result::Result<(Vec<u8>, FileId), u16> {
+        fn read_file(
+            &mut self,
+            path: &str,
+        ) -> core::result::Result<(Vec<u8>, Option<FileId>), u16> {
             let (dirfd, rel) = read::find_preopen(self.preopens(), path).ok_or(errno::NOENT)?;
             let mut fd = 0u32;
             // SAFETY: rel is a live string; fd is a live u32.
@@ -456,7 +461,7 @@ mod wasm {
         }
     }
 
-    fn read_fd(fd: u32) -> core::result::Result<(Vec<u8>, FileId), u16> {
+    fn read_fd(fd: u32) -> core::result::Result<(Vec<u8>, Option<FileId>), u16> {
         let mut st = [0u64; 8];
         // SAFETY: st is a live 64-byte buffer, the size of a filestat.
         let e = unsafe { fd_filestat_get(fd, &mut st) };
@@ -512,13 +517,13 @@ mod wasm {
             // (checked to lie within it just above).
             unsafe { buf.set_len(len + n as usize) };
         }
-        Ok((
-            buf,
-            FileId {
-                dev: st[0],
-                ino: st[1],
-            },
-        ))
+        // Inode 0 is no file's: a host that tracks no identity (an
+        // in-memory browser filesystem) gives 0, and paths alone then decide.
+        let file = (st[1] != 0).then_some(FileId {
+            dev: st[0],
+            ino: st[1],
+        });
+        Ok((buf, file))
     }
 
     fn read_environ() -> Vec<String> {

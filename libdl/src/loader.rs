@@ -443,7 +443,7 @@ impl Loader {
         let (rpath, origin) = self.search_context(caller);
         let (_, _, file) =
             read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), false).ok()?;
-        self.find_by_file(file)
+        self.find_by_file(file?)
     }
 
     fn find_by_file(&self, file: FileId) -> Option<ModId> {
@@ -802,7 +802,10 @@ impl Loader {
         let libs = self.trace.enabled(DEBUG_LIBS);
         let (path, bytes, file) =
             read::read_module(&mut *self.host, name, &rpath, origin.as_deref(), libs)?;
-        if let Some(id) = self.find_by_path(&path).or_else(|| self.find_by_file(file)) {
+        if let Some(id) = self
+            .find_by_path(&path)
+            .or_else(|| file.and_then(|f| self.find_by_file(f)))
+        {
             if libs {
                 let msg = alloc::format!("{path}: the file of an object already loaded");
                 self.trace_libs(&msg, "found");
@@ -856,7 +859,7 @@ impl Loader {
         let id = self.alloc_id();
         let t5 = self.clock();
         let mut loaded = Loaded::new(id, path, Kind::Side, module, info, placement);
-        loaded.file = Some(file);
+        loaded.file = file;
         self.register(loaded);
         // Indexing its symbols is resolution's groundwork.
         self.stats.resolve_ns += self.clock().saturating_sub(t5);

@@ -131,7 +131,7 @@ pub fn read_module(
     runtime_path: &[String],
     origin: Option<&str>,
     trace: bool,
-) -> Result<(String, Vec<u8>, FileId)> {
+) -> Result<(String, Vec<u8>, Option<FileId>)> {
     let lp = if name.contains('/') {
         None
     } else {

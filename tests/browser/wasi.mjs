@@ -236,11 +236,25 @@ export class BrowserWasi {
   fd_fdstat_set_flags() {
     return ESUCCESS;
   }
+  /** A file's inode number: one per file contents object, never 0, so that
+   *  programs (libdl among them) can tell two files apart. */
+  inode(data) {
+    this.inodes ??= new WeakMap();
+    let ino = this.inodes.get(data);
+    if (ino === undefined) {
+      this.lastInode = (this.lastInode ?? 0n) + 1n;
+      ino = this.lastInode;
+      this.inodes.set(data, ino);
+    }
+    return ino;
+  }
   /** A filestat: dev, ino, filetype, nlink, size, atim, mtim, ctim (64 bytes). */
-  writeFilestat(ptr, type, size) {
+  writeFilestat(ptr, type, size, ino = 0n) {
     return this.guard(() => {
       const v = this.view;
       for (let i = 0; i < 64; i += 8) v.setBigUint64(ptr + i, 0n, true);
+      v.setBigUint64(ptr, 1n, true); // dev
+      v.setBigUint64(ptr + 8, ino, true);
       v.setUint8(ptr + 16, type);
       v.setBigUint64(ptr + 24, 1n, true);
       v.setBigUint64(ptr + 32, BigInt(size), true);
@@ -250,7 +264,7 @@ export class BrowserWasi {
   fd_filestat_get(fd, ptr) {
     const f = this.fds.get(fd);
     if (!f) return EBADF;
-    if (f.type === 'file') return this.writeFilestat(ptr, FILETYPE_REGULAR_FILE, f.data.length);
+    if (f.type === 'file') return this.writeFilestat(ptr, FILETYPE_REGULAR_FILE, f.data.length, this.inode(f.data));
     if (f.type === 'dir') return this.writeFilestat(ptr, FILETYPE_DIRECTORY, 0);
     return this.writeFilestat(ptr, FILETYPE_CHARACTER_DEVICE, 0);
   }
@@ -306,6 +320,6 @@ export class BrowserWasi {
     const found = this.lookup(dirFd, pathPtr, pathLen);
     if (found.errno) return found.errno;
     if (found.dir) return this.writeFilestat(ptr, FILETYPE_DIRECTORY, 0);
-    return this.writeFilestat(ptr, FILETYPE_REGULAR_FILE, found.data.length);
+    return this.writeFilestat(ptr, FILETYPE_REGULAR_FILE, found.data.length, this.inode(found.data));
   }
 }
