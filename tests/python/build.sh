@@ -3,13 +3,16 @@
 # that the interpreter loads with dlopen (wasmdl's libdl.so), built from
 # Debian bookworm's python3.11 source package (3.11.2) at build time.
 #
-#   build.sh [pie] [static]     (default: pie)
+#   build.sh [pie] [static] [ref]     (default: pie)
 #
 # pie     python.wasm is a PIE against build/sysroot-pie's libc.so (the
 #         primary kind); installed to $BUILD/python
 # static  python.wasm is statically linked against build/sysroot's libc.a
 #         with the whole libc exported to plugins; installed to
 #         $BUILD/python-static
+# ref     the reference for CPython's tests: PIE as pie, with the same
+#         modules built into python.wasm (MODULE_BUILDTYPE=static);
+#         installed to $BUILD/python-ref
 #
 # What it does, every step cached with a stamp file holding the key (flags
 # and input hashes) of what it made, so that a second run does nothing:
@@ -49,7 +52,7 @@ mkdir -p "$SRC" "$LOGS" "$REAL_SRC"
 kinds=("$@")
 [ ${#kinds[@]} -gt 0 ] || kinds=(pie)
 for k in "${kinds[@]}"; do
-    case "$k" in pie|static) ;; *) echo "python: error: unknown kind '$k' (pie, static)" >&2; exit 2 ;; esac
+    case "$k" in pie|static|ref) ;; *) echo "python: error: unknown kind '$k' (pie, static, ref)" >&2; exit 2 ;; esac
 done
 
 say() { echo "python: $*"; }
@@ -217,8 +220,10 @@ DEPS_KEY=$(hash "$DEPS/include/zlib.h" "$DEPS/include/zconf.h" "$DEPS/include/sq
 
 build_python() {
     local kind=$1 bdir=$BUILD/python-build/$1 cc_make link_flags
+    local buildtype=""
     case $kind in
-    pie)
+    pie|ref)
+        [ "$kind" = ref ] && buildtype=static
         cc_make="$CLANG --target=wasm32-wasip1 --sysroot=$SYSROOT_PIE"
         # LINKFORSHARED: what CPython passes when it links the interpreter
         # so that extension modules can bind to it (-export-dynamic on ELF).
@@ -240,12 +245,12 @@ build_python() {
     $cc_make -O2 -fPIC -c "$here/wasi-cwd.c" -o "$cwd_o" || die "compiling wasi-cwd.c failed"
     link_flags+=" $cwd_o"
     local conf_key
-    conf_key="$kind $SRC_KEY $cc_conf $LDSHARED_FLAGS $BUILD_PYTHON $DEPS_KEY $(hash "$here/config.site")"
+    conf_key="$kind${buildtype:+ $buildtype} $SRC_KEY $cc_conf $LDSHARED_FLAGS $BUILD_PYTHON $DEPS_KEY $(hash "$here/config.site")"
     mkdir -p "$bdir"
     if ! fresh "$bdir/configure.stamp" "$conf_key"; then
         say "configuring CPython ($kind)"
         rm -rf "$bdir" && mkdir -p "$bdir"
-        logged "$LOGS/configure-$kind.log" bash -c "cd '$bdir' && PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR='$DEPS/pkgconfig' CONFIG_SITE='$here/config.site' '$cpy/configure' \
+        logged "$LOGS/configure-$kind.log" bash -c "cd '$bdir' && PKG_CONFIG_PATH= PKG_CONFIG_LIBDIR='$DEPS/pkgconfig' MODULE_BUILDTYPE='$buildtype' CONFIG_SITE='$here/config.site' '$cpy/configure' \
             --host=wasm32-unknown-wasi --build=\$('$cpy/config.guess') --with-build-python='$BUILD_PYTHON' \
             --enable-wasm-dynamic-linking --disable-ipv6 --prefix=/usr/local \
             CC='$cc_conf' AR='$LLVM_AR' RANLIB=true \
@@ -319,7 +324,7 @@ done
 # and libdl.so). A stamp holds the key of what is installed.
 install_python() {
     local kind=$1 bdir=$BUILD/python-build/$1 dest
-    case $kind in pie) dest=$BUILD/python ;; static) dest=$BUILD/python-static ;; esac
+    case $kind in pie) dest=$BUILD/python ;; static) dest=$BUILD/python-static ;; ref) dest=$BUILD/python-ref ;; esac
     local key
     key="$(cat "$bdir/make.stamp") $(hash "$here/python3.in" "$0")"
     fresh "$dest/.stamp" "$key" && return
@@ -335,7 +340,7 @@ install_python() {
     ln -s python3 "$dest/bin/python3.11"
     cp "$DEPS/lib/libz.so" "$DEPS/lib/libsqlite3.so" "$dest/lib/"
     cp "$LIBDL_SO" "$dest/lib/libdl.so"
-    [ "$kind" = pie ] && cp "$SYSROOT_PIE/lib/wasm32-wasi/libc.so" "$dest/lib/libc.so"
+    [ "$kind" != static ] && cp "$SYSROOT_PIE/lib/wasm32-wasi/libc.so" "$dest/lib/libc.so"
     # The standard library, without what cannot work on WASI (no Tk, no
     # subprocess-based tools are removed: the tests skip them themselves).
     (cd "$cpy/Lib" && tar cf - --exclude=__pycache__ --exclude='*.pyc' .) | (cd "$dest/lib/python3.11" && tar xf -)
@@ -347,7 +352,7 @@ install_python() {
         [ -e "$so" ] || continue
         "$LLVM_OBJCOPY" --strip-debug "$so" "$dest/lib/python3.11/lib-dynload/$(basename "$so")"; n=$((n + 1))
     done
-    [ $n -gt 0 ] || die "no extension modules in $bdir/Modules"
+    [ $n -gt 0 ] || [ "$kind" = ref ] || die "no extension modules in $bdir/Modules"
     # .pyc by the host python (the same bytecode: same 3.11 magic number),
     # so that the interpreter does not compile the stdlib at every start.
     logged "$LOGS/compileall-$kind.log" "$BUILD_PYTHON" -m compileall -q -j"$JOBS" \

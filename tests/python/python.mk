@@ -7,7 +7,8 @@
 #   make python              build/python: the PIE interpreter, installed
 #   make python-static       build/python-static: the statically linked one
 #   make test-python-quick   a quick check of both kinds on both runners
-#   make test-python         CPython's own tests of the shared modules, ...
+#   make test-python         CPython's own tests of the shared modules against
+#                            a built-in reference, and third-party extensions
 #
 # Sources are cached in $(TC)/real-src (kept by `make clean`), builds in
 # $(BUILD)/python-build with stamp files: a second run does nothing.
@@ -23,3 +24,14 @@ python: $(RUNNER) sysroot sysroot-pie
 
 python-static: $(RUNNER) sysroot sysroot-pie
 	$(PYTHON_ENV) tests/python/build.sh static
+
+# Both kinds, both runners: about a minute when built.
+test-python-quick: python python-static node-runner
+	BUILD=$(BUILD) tests/python/quick.sh pie static
+
+# CPython's own tests of the shared modules, on both runners, beside a
+# reference build with those modules built in (build/python-ref); then
+# third-party C extensions built from their PyPI sdists, with their own tests.
+test-python: python node-runner
+	$(PYTHON_ENV) tests/python/cpython-tests.sh
+	$(PYTHON_ENV) tests/python/thirdparty.sh
