@@ -45,7 +45,7 @@ PLUGIN_FLAGS     = -fPIC -fvisibility=default -shared -nostdlib -Wl,--no-entry -
                    -Wl,--unresolved-symbols=import-dynamic -Wl,--export=__wasm_call_ctors $(BUILTINS)
 BUILTINS         = $(shell $(CLANG) --target=$(TARGET) -print-libgcc-file-name)
 
-.PHONY: all toolchain libdl runner overlay sysroot sysroot-pie demo bench-calls test lint unit-test shim-test scenarios demo-test install clean
+.PHONY: all toolchain libdl runner overlay sysroot sysroot-pie demo bench-calls test lint unit-test shim-test js-unit-test cache-test scenarios demo-test install clean
 
 all: libdl runner sysroot
 
@@ -158,8 +158,8 @@ demo: $(RUNNER) sysroot
 	cd $(DEMO) && $(RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins
 
 # ---- tests ----------------------------------------------------------------
-test: lint unit-test shim-test conformance scenarios demo-test real-programs browser-test \
-      hostile size-check fuzz-smoke
+test: lint unit-test shim-test js-unit-test conformance scenarios demo-test cache-test real-programs \
+      browser-test hostile size-check fuzz-smoke
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)
@@ -174,6 +174,15 @@ unit-test:
 
 shim-test:
 	cargo test -q --release -p wasmdl-wasmtime
+
+# The JS shim's own unit tests (its compiled-module cache).
+js-unit-test:
+	$(NODE) --test host-abi/js/cache.test.mjs
+
+# The wasmtime runner's on-disk cache of compiled modules, through the runner:
+# two processes filling it at once, damaged entries, a changed file.
+cache-test: demo
+	tests/cache/run.sh $(RUNNER) $(LIBDL_SO) $(DEMO) tests/demo/expected.out
 
 # Every scenario on every runner, with a statically linked main and with a
 # PIE main against libc.so (runners named *-pie, which preopen libc.so's

@@ -513,6 +513,58 @@ function fail(code, message) {
 const hex = (n) => `0x${n.toString(16)}`;
 
 /**
+ * Compiled modules of this process, by their bytes (host-abi/SPEC.md,
+ * "Caching compiled modules"): the same bytes are never compiled twice. The
+ * key is the length and a 32-bit hash of the bytes; a hit is confirmed by
+ * comparing every byte, so a collision costs a compile, never a wrong module.
+ * A `WebAssembly.Module` holds compiled code only (no instance, no memory).
+ * JavaScript engines keep no compiled code across runs that a shim can ask
+ * for synchronously (see SPEC.md).
+ */
+export class ModuleCache {
+  constructor() {
+    this.entries = new Map(); // key -> [{ bytes, module, info }]
+    this.hits = 0;
+    this.compiles = 0;
+  }
+  static key(bytes) {
+    // FNV-1a over 32-bit words (and the tail bytes): fast enough next to
+    // V8's own decoding of the same bytes.
+    let h = 0x811c9dc5;
+    const words = bytes.length >>> 2;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < words; i++) h = Math.imul(h ^ view.getUint32(i * 4, true), 0x01000193);
+    for (let i = words * 4; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    return `${bytes.length}:${h >>> 0}`;
+  }
+  /** `{ bytes, module, info }` for `bytes` (which the caller no longer
+   *  changes): made by `make(bytes)` (which compiles and reads the module,
+   *  and may throw) once per process. */
+  get(bytes, make) {
+    const key = ModuleCache.key(bytes);
+    const same = this.entries.get(key) ?? [];
+    for (const e of same) {
+      if (sameBytes(e.bytes, bytes)) {
+        this.hits++;
+        return e;
+      }
+    }
+    const { module, info } = make(bytes);
+    const entry = { bytes, module, info };
+    this.compiles++;
+    same.push(entry);
+    this.entries.set(key, same);
+    return entry;
+  }
+}
+
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
  * The ABI's state for one process: the shared memory, table and
  * `__stack_pointer`, the WASI functions, and the handle tables.
  *
@@ -525,6 +577,7 @@ export class Host {
     this.table = table;
     this.stackPointer = stackPointer;
     this.modules = new Handles(); // { module, bytes, info }
+    this.cache = new ModuleCache();
     this.instances = new Handles(); // { exports: [extern] } in export-section order
     this.globals = new Handles(); // extern of kind 'global'
     this.lastError = '';
@@ -662,21 +715,22 @@ export class Host {
   module_compile(bytes, len, outModule) {
     const binary = this.readGuest(bytes, len);
     this.checkRange(outModule, 4);
-    // The JS API takes only the binary format, never WAT text.
-    let module;
-    try {
-      module = new WebAssembly.Module(binary);
-    } catch (e) {
-      if (e instanceof RangeError) fail(ERR_NOMEM, `${e.message}`);
-      fail(ERR_COMPILE, `${e.message}`);
-    }
-    let info;
-    try {
-      info = readModuleInfo(binary);
-    } catch (e) {
-      fail(ERR_COMPILE, `this shim cannot read the module's types: ${e.message}`);
-    }
-    const handle = this.modules.insert({ module, bytes: binary, info });
+    const { bytes: kept, module, info } = this.cache.get(binary, () => {
+      // The JS API takes only the binary format, never WAT text.
+      let module;
+      try {
+        module = new WebAssembly.Module(binary);
+      } catch (e) {
+        if (e instanceof RangeError) fail(ERR_NOMEM, `${e.message}`);
+        fail(ERR_COMPILE, `${e.message}`);
+      }
+      try {
+        return { module, info: readModuleInfo(binary) };
+      } catch (e) {
+        fail(ERR_COMPILE, `this shim cannot read the module's types: ${e.message}`);
+      }
+    });
+    const handle = this.modules.insert({ module, bytes: kept, info });
     if (handle === null) fail(ERR_NOMEM, 'out of module handles');
     this.writeU32(outModule, handle);
   }

@@ -33,6 +33,8 @@
 //! * The process table is capped at [`MAX_TABLE_ELEMENTS`] entries, so that a
 //!   hostile `table_grow` gets `ERR_NOMEM` instead of exhausting host memory.
 
+pub mod cache;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -121,6 +123,8 @@ pub struct Host {
     globals: Handles<Global>,
     /// The message of the last failing call, for `last_error`.
     last_error: String,
+    /// Compiled modules, by their bytes (cache.rs).
+    cache: Arc<cache::ModuleCache>,
 }
 
 /// The process-wide objects every module shares.
@@ -329,8 +333,10 @@ fn module_compile(
 ) -> AbiResult {
     let binary = read_guest(caller, bytes, len)?;
     check_range(caller, out_module, 4)?;
-    // `from_binary`, not `new`: `Module::new` would also accept WAT text.
-    let module = match Module::from_binary(caller.engine(), &binary) {
+    // Through the cache, which compiles with `from_binary` (`Module::new`
+    // would also accept WAT text).
+    let cache = Arc::clone(&caller.data().cache);
+    let module = match cache.compile(caller.engine(), &binary) {
         Ok(module) => module,
         Err(e) => return fail(ERR_COMPILE, format!("{e:#}")),
     };
@@ -813,6 +819,12 @@ pub struct Process {
 }
 
 impl Process {
+    /// Compile modules through `cache` from now on (by default, a cache of
+    /// this process only).
+    pub fn set_module_cache(&mut self, cache: Arc<cache::ModuleCache>) {
+        self.store.data_mut().cache = cache;
+    }
+
     /// A process with a fresh memory of type `memory`, a `funcref` table of
     /// `table_min` entries (no maximum) and a `__stack_pointer` of 0, whose
     /// linker defines `wasmdl_host_v0` and WASI preview 1 (from `wasi`).
@@ -834,6 +846,7 @@ impl Process {
             instances: Handles::new(),
             globals: Handles::new(),
             last_error: String::new(),
+            cache: Arc::new(cache::ModuleCache::new(None)),
         };
         let mut store = Store::new(engine, host);
         store.limiter(|host| &mut host.limits);
@@ -993,6 +1006,9 @@ pub struct Config {
     pub env: Vec<(String, String)>,
     /// Bytes of stack for libdl and side modules (rounded up to 16).
     pub stack_size: u32,
+    /// A directory of compiled modules kept across runs (cache.rs); None:
+    /// this process only.
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -1004,6 +1020,7 @@ impl Config {
             dirs: Vec::new(),
             env: Vec::new(),
             stack_size: DEFAULT_STACK_SIZE,
+            cache_dir: None,
         }
     }
 }
@@ -1056,12 +1073,19 @@ fn fatal(message: impl Into<String>) -> Failure {
 /// Runs `config.program` with `config.libdl`, read from their paths. Returns
 /// the program's exit status.
 pub fn run(config: &Config) -> Result<i32, Failure> {
+    let cache = Arc::new(cache::ModuleCache::new(config.cache_dir.clone()));
+    run_with_cache(config, &cache)
+}
+
+/// Like [`run`], compiling through `cache` (whose statistics the caller can
+/// read afterwards).
+pub fn run_with_cache(config: &Config, cache: &Arc<cache::ModuleCache>) -> Result<i32, Failure> {
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| fatal(format!("cannot read {}: {e}", path.display())))
     };
     let libdl = read(&config.libdl)?;
     let program = read(&config.program)?;
-    run_bytes(config, &libdl, &program)
+    run_bytes_with_cache(config, &libdl, &program, cache)
 }
 
 /// Like [`run`], with `libdl.so` and the program given as bytes (the paths in
@@ -1071,6 +1095,16 @@ pub fn run_bytes(
     libdl_bytes: &[u8],
     program_bytes: &[u8],
 ) -> Result<i32, Failure> {
+    let cache = Arc::new(cache::ModuleCache::new(config.cache_dir.clone()));
+    run_bytes_with_cache(config, libdl_bytes, program_bytes, &cache)
+}
+
+fn run_bytes_with_cache(
+    config: &Config,
+    libdl_bytes: &[u8],
+    program_bytes: &[u8],
+    cache: &Arc<cache::ModuleCache>,
+) -> Result<i32, Failure> {
     // 1. Compile both, and read libdl.so's memory and table needs.
     // WASMDL_PROFILE=perfmap writes /tmp/perf-PID.map, so that `perf
     // record` names the guest's functions (libdl's included).
@@ -1079,11 +1113,12 @@ pub fn run_bytes(
         engine_config.profiler(wasmtime::ProfilingStrategy::PerfMap);
     }
     let engine = Engine::new(&engine_config).map_err(|e| fatal(format!("{e:#}")))?;
-    let libdl = Module::from_binary(&engine, libdl_bytes)
+    let libdl = cache
+        .compile(&engine, libdl_bytes)
         .map_err(|e| fatal(format!("cannot compile {}: {e:#}", config.libdl.display())))?;
     let info = parse_dylink_mem_info(libdl_bytes)
         .map_err(|e| fatal(format!("{}: {e}", config.libdl.display())))?;
-    let program = Module::from_binary(&engine, program_bytes).map_err(|e| {
+    let program = cache.compile(&engine, program_bytes).map_err(|e| {
         fatal(format!(
             "cannot compile {}: {e:#}",
             config.program.display()
@@ -1096,6 +1131,7 @@ pub fn run_bytes(
     let wasi = wasi_context(config).map_err(Failure::Fatal)?;
     let mut process =
         Process::new(&engine, wasi, memory_type, table_min).map_err(Failure::Fatal)?;
+    process.set_module_cache(Arc::clone(cache));
 
     // 3. libdl's region: its stack, then its data; its table slots.
     let region = process

@@ -8,9 +8,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use wasmdl_wasmtime::{run, Config, DEFAULT_STACK_SIZE};
+use std::sync::Arc;
 
-const USAGE: &str = "usage: wasmdl-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] program.wasm [args...]";
+use wasmdl_wasmtime::cache::ModuleCache;
+use wasmdl_wasmtime::{run_with_cache, Config, DEFAULT_STACK_SIZE};
+
+const USAGE: &str = "usage: wasmdl-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] [--cache DIR] program.wasm [args...]";
 
 fn main() -> ExitCode {
     let config = match parse_args(std::env::args().skip(1)) {
@@ -24,13 +27,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let status = match run(&config) {
+    let cache = Arc::new(ModuleCache::new(config.cache_dir.clone()));
+    let status = match run_with_cache(&config, &cache) {
         Ok(status) => status,
         Err(failure) => {
             eprintln!("wasmdl-run: {failure}");
             failure.exit_code()
         }
     };
+    // WASMDL_CACHE_STATS (in the runner's environment): what the compiled-
+    // module cache did, on stderr.
+    if std::env::var_os("WASMDL_CACHE_STATS").is_some() {
+        let s = cache.stats();
+        eprintln!(
+            "wasmdl-run: cache: {} compiled, {} from memory, {} from disk, {} rejected, {} written",
+            s.compiles, s.memory_hits, s.disk_hits, s.rejected, s.written
+        );
+    }
     // Like a native process, only the low 8 bits of the status survive.
     ExitCode::from(status as u8)
 }
@@ -43,6 +56,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, 
     let mut env = Vec::new();
     let mut libdl: Option<PathBuf> = None;
     let mut stack_size = DEFAULT_STACK_SIZE;
+    let mut cache_dir: Option<PathBuf> = None;
     let program = loop {
         let Some(arg) = args.next() else {
             return Err("no program given".into());
@@ -83,6 +97,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, 
                     .parse()
                     .map_err(|_| format!("--stack-size {v}: expected a number of bytes"))?;
             }
+            "--cache" => cache_dir = Some(PathBuf::from(value()?)),
             "-h" | "--help" => return Ok(None),
             "--" => break args.next().ok_or("no program given")?,
             _ if arg.starts_with('-') && arg != "-" => return Err(format!("unknown option {arg}")),
@@ -98,5 +113,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, 
     config.dirs = dirs;
     config.env = env;
     config.stack_size = stack_size;
+    // Compiled code kept across runs: --cache DIR, or WASMDL_CACHE=DIR in
+    // the runner's own environment (not the program's); empty means none.
+    config.cache_dir = cache_dir
+        .or_else(|| std::env::var_os("WASMDL_CACHE").map(PathBuf::from))
+        .filter(|d| !d.as_os_str().is_empty());
     Ok(Some(config))
 }
