@@ -275,14 +275,23 @@ build_python() {
             case $w in
             -Wl,@*)
                 rsp=${w#-Wl,@}
-                "$LLVM_NM" --defined-only -j "$bdir/libpython3.11.a" "$bdir/Programs/python.o" 2>/dev/null |
-                    sed 's/^/--undefined=/' | sort -u >"$bdir/python-defines.txt"
-                grep -v -x -F -f "$bdir/python-defines.txt" "$rsp" >"$bdir/libc-exports.rsp"
+                # libc's archive members that define a name CPython defines
+                # clash as a whole (condvar.o holds every pthread_cond_*):
+                # none of their names is forced in.
+                "$LLVM_NM" --defined-only --extern-only -j "$bdir/libpython3.11.a" "$bdir/Programs/python.o" 2>/dev/null |
+                    sort -u >"$bdir/python-defines.txt"
+                "$LLVM_NM" --defined-only --extern-only -A "$SYSROOT/lib/wasm32-wasip1/libc.a" 2>/dev/null |
+                    awk '{print $1, $NF}' >"$bdir/libc-members.txt"
+                awk 'NR == FNR { py[$1] = 1; next } ($2 in py) { print $1 }' \
+                    "$bdir/python-defines.txt" "$bdir/libc-members.txt" | sort -u >"$bdir/libc-clashing-members.txt"
+                awk 'NR == FNR { m[$1] = 1; next } ($1 in m) { print "--undefined=" $2 }' \
+                    "$bdir/libc-clashing-members.txt" "$bdir/libc-members.txt" | sort -u >"$bdir/libc-dropped.txt"
+                grep -v -x -F -f "$bdir/libc-dropped.txt" "$rsp" >"$bdir/libc-exports.rsp"
                 link_flags+=" -Wl,@$bdir/libc-exports.rsp" ;;
             *) link_flags+=" $w" ;;
             esac
         done
-        [ -n "$rsp" ] && say "static: $(($(wc -l <"$rsp") - $(wc -l <"$bdir/libc-exports.rsp"))) libc symbols left to CPython's own definitions"
+        [ -n "$rsp" ] && say "static: $(($(wc -l <"$rsp") - $(wc -l <"$bdir/libc-exports.rsp"))) libc symbols not forced in (members clashing with CPython: $(sed 's/:$//; s/.*://; s/\.o$//' "$bdir/libc-clashing-members.txt" | tr '\n' ' '))"
     fi
     local make_key
     make_key="$conf_key $cc_make $link_flags $(hash "$here/wasi-cwd.c" "$LIBDL_SO" $([ "$kind" = static ] && echo "$bdir/libc-exports.rsp"))"
@@ -300,13 +309,15 @@ build_python() {
 # would: CPython's headers and pyconfig.h, PIC, linked as side modules.
 build_testext() {
     local kind=$1 bdir=$BUILD/python-build/$1 out=$BUILD/python-build/$1/testext src key
+    local cc=$CC_CONF
+    [ "$kind" = static ] && cc="$CLANG --target=wasm32-wasip1 --sysroot=$SYSROOT"
     mkdir -p "$out"
     for src in "$here"/ext/*.c; do
         local name so
         name=$(basename "$src" .c); so=$out/$name.cpython-311-wasm32-wasi.so
-        key="$CC_CONF -fvisibility=default $LDSHARED_FLAGS $(hash "$src" "$bdir/pyconfig.h")"
+        key="$cc -fvisibility=default $LDSHARED_FLAGS $(hash "$src" "$bdir/pyconfig.h")"
         fresh "$so.stamp" "$key" && continue
-        logged "$LOGS/testext-$kind-$name.log" $CC_CONF -O2 -fPIC -fvisibility=default -I"$cpy/Include" -I"$bdir" $LDSHARED_FLAGS \
+        logged "$LOGS/testext-$kind-$name.log" $cc -O2 -fPIC -fvisibility=default -I"$cpy/Include" -I"$bdir" $LDSHARED_FLAGS \
             -o "$so" "$src" || die "building the test extension $name failed"
         echo "$key" >"$so.stamp"
     done

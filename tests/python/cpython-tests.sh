@@ -21,6 +21,7 @@ PYTHON_TESTS=${PYTHON_TESTS:-test_math test_cmath test_json test_array test_stru
     test_csv test_pickle test_xml_etree test_xml_etree_c test_pyexpat test_zlib test_sqlite3
     test_statistics test_zoneinfo test_multibytecodec test_codecencodings_jp test_audioop
     test_lsprof test_contextvars test_queue test_capi test_importlib}
+PYTHON_TEST_EXCLUDE=${PYTHON_TEST_EXCLUDE:--x test_capi.test_misc.TestPendingCalls}
 out=$BUILD/python-build/tests
 mkdir -p "$out"
 
@@ -34,7 +35,7 @@ for runner in $RUNNERS; do
         echo "python-tests: $b build on $runner"
         t0=$(date +%s)
         # shellcheck disable=SC2086
-        (cd "$out" && WASMDL_RUNNER=$runner "$prefix/bin/python3" "$here/run_tests.py" $PYTHON_TESTS) >"$log" 2>"$log.stderr"
+        (cd "$out" && WASMDL_RUNNER=$runner "$prefix/bin/python3" "$here/run_tests.py" $PYTHON_TEST_EXCLUDE $PYTHON_TESTS) </dev/null >"$log" 2>"$log.stderr"
         echo "python-tests:   $(( $(date +%s) - t0 )) s, $(grep -c '^test_' "$log") modules (log: $log)"
     done
     # The counts without the timings, module by module.
