@@ -16,16 +16,24 @@
 //!
 //! wasmtime's own cache (`Config::cache`) is not used: it trusts what it reads
 //! back, so a truncated or corrupted entry would be handed to
-//! `Module::deserialize`, which runs the machine code it is given. Here every
-//! entry carries the SHA-256 of its payload, checked before deserialising;
-//! an entry that fails any check is ignored and rewritten. Writers create a
-//! uniquely named temporary file and rename it into place, so two processes
-//! filling one cache at once each see either no entry or a whole one.
+//! `Module::deserialize`, which runs the machine code it is given. Here an
+//! entry is `Module::serialize`'s output followed by a trailer (its length,
+//! its CRC-32 and a magic), checked before the entry is used; an entry that
+//! fails any check is ignored and rewritten. The check finds damage (a
+//! truncated write, a flipped bit), not tampering: whoever can write the
+//! directory can write a valid entry, so it must be trusted like the
+//! runner's own files. The trailer is at the end so that a checked entry can
+//! be mapped by `Module::deserialize_file` as it is (wasmtime ignores bytes
+//! after its own image), which copies nothing: for the 5 MB entry of a
+//! 20,000-export library, 0.5 ms instead of 8 ms for `Module::deserialize`.
+//! Writers create a uniquely named temporary file and rename it into place,
+//! so two processes filling one cache at once each see either no entry or a
+//! whole one.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -33,10 +41,11 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
-/// The first bytes of every entry; a new format gets a new magic.
-const MAGIC: &[u8; 8] = b"WASMDLC1";
-/// Magic, payload length (u64 LE), SHA-256 of the payload.
-const HEADER: usize = 8 + 8 + 32;
+/// The last bytes of every entry; a new format gets a new magic.
+const MAGIC: &[u8; 8] = b"WASMDLC2";
+/// After the payload: its length (u64 LE), its CRC-32 (u32 LE), 4 zero
+/// bytes, the magic.
+const TRAILER: usize = 8 + 4 + 4 + 8;
 
 /// Counts of what the cache did, for tests and `LD_DEBUG`-style reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -120,13 +129,16 @@ impl ModuleCache {
     /// this engine's settings; otherwise None (and the entry is counted as
     /// rejected if it exists).
     fn read_entry(&self, engine: &Engine, path: &Path) -> Option<Module> {
-        let data = std::fs::read(path).ok()?;
-        let module = check_entry(&data).and_then(|payload| {
-            // SAFETY: `payload` is what `Module::serialize` wrote for this
-            // engine's settings (the file name says so) and it is unchanged:
-            // its SHA-256 matches the one written with it. wasmtime checks
-            // the version and settings again before using it.
-            unsafe { Module::deserialize(engine, payload) }.ok()
+        if !std::fs::exists(path).unwrap_or(false) {
+            return None;
+        }
+        let module = check_entry(path).ok().filter(|whole| *whole).and_then(|_| {
+            // SAFETY: the file holds what `Module::serialize` wrote for this
+            // engine's settings (its name says so), unchanged: its length and
+            // CRC-32 match the trailer written with it. Entries are replaced
+            // only by rename, never written in place, so the file mapped is
+            // whole. wasmtime checks the version and settings again.
+            unsafe { Module::deserialize_file(engine, path) }.ok()
         });
         if module.is_none() {
             self.count(|s| s.rejected += 1);
@@ -146,15 +158,37 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The payload of a whole, unchanged entry.
-fn check_entry(data: &[u8]) -> Option<&[u8]> {
-    let (header, payload) = data.split_at_checked(HEADER)?;
-    let (magic, rest) = header.split_at(8);
-    let (len, sum) = rest.split_at(8);
-    if magic != MAGIC || u64::from_le_bytes(len.try_into().ok()?) != payload.len() as u64 {
-        return None;
+/// Whether the entry at `path` is whole and unchanged. The payload is read
+/// in pieces for its CRC-32, not into one buffer: `deserialize_file` maps it
+/// afterwards, and a 5 MB allocation would cost more than the check.
+fn check_entry(path: &Path) -> std::io::Result<bool> {
+    let mut f = std::fs::File::open(path)?;
+    let Some(payload_len) = f.metadata()?.len().checked_sub(TRAILER as u64) else {
+        return Ok(false);
+    };
+    f.seek(SeekFrom::Start(payload_len))?;
+    let mut trailer = [0u8; TRAILER];
+    f.read_exact(&mut trailer)?;
+    let (len, rest) = trailer.split_at(8);
+    let (crc, rest) = rest.split_at(4);
+    let (zero, magic) = rest.split_at(4);
+    if magic != MAGIC || zero != [0; 4] || len != payload_len.to_le_bytes() {
+        return Ok(false);
     }
-    (Sha256::digest(payload).as_slice() == sum).then_some(payload)
+    f.seek(SeekFrom::Start(0))?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut left = payload_len;
+    while left > 0 {
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = f.read(&mut buf[..want])?;
+        if n == 0 {
+            return Ok(false);
+        }
+        hasher.update(&buf[..n]);
+        left -= n as u64;
+    }
+    Ok(hasher.finalize().to_le_bytes() == crc)
 }
 
 fn write_entry(path: &Path, module: &Module) -> std::io::Result<()> {
@@ -171,10 +205,11 @@ fn write_entry(path: &Path, module: &Module) -> std::io::Result<()> {
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(MAGIC)?;
-        f.write_all(&(payload.len() as u64).to_le_bytes())?;
-        f.write_all(&Sha256::digest(&payload))?;
         f.write_all(&payload)?;
+        f.write_all(&(payload.len() as u64).to_le_bytes())?;
+        f.write_all(&crc32fast::hash(&payload).to_le_bytes())?;
+        f.write_all(&[0; 4])?;
+        f.write_all(MAGIC)?;
         f.sync_all()?;
         // Atomic: readers see the old entry (or none) or the whole new one.
         std::fs::rename(&tmp, path)
@@ -190,7 +225,10 @@ mod tests {
     use super::*;
 
     fn module(n: i32) -> Vec<u8> {
-        wat::parse_str(format!("(module (func (export \"f\") (result i32) i32.const {n}))")).unwrap()
+        wat::parse_str(format!(
+            "(module (func (export \"f\") (result i32) i32.const {n}))"
+        ))
+        .unwrap()
     }
 
     fn tempdir(name: &str) -> PathBuf {
@@ -218,7 +256,10 @@ mod tests {
         cache.compile(&engine, &module(2)).unwrap();
         let s = cache.stats();
         assert_eq!((s.compiles, s.memory_hits, s.written), (2, 1, 0));
-        assert!(cache.compile(&engine, b"(module)").is_err(), "text is refused");
+        assert!(
+            cache.compile(&engine, b"(module)").is_err(),
+            "text is refused"
+        );
     }
 
     #[test]
@@ -251,23 +292,36 @@ mod tests {
         let good = std::fs::read(&path).unwrap();
         let mut flipped = good.clone();
         let last = flipped.len() - 1;
-        flipped[last] ^= 0x40;
+        flipped[good.len() / 2] ^= 0x40;
+
         let mut bad_magic = good.clone();
-        bad_magic[0] = b'X';
+        bad_magic[last] = b'X';
+        let mut flipped_early = good.clone();
+        flipped_early[100] ^= 1;
         for damaged in [
             good[..good.len() / 2].to_vec(),
             good[..10].to_vec(),
             Vec::new(),
             flipped,
             bad_magic,
+            flipped_early,
         ] {
             std::fs::write(&path, &damaged).unwrap();
             let cache = ModuleCache::new(Some(dir.clone()));
             let m = cache.compile(&engine, &bytes).unwrap();
             let s = cache.stats();
-            assert_eq!((s.rejected, s.compiles, s.written), (1, 1, 1), "{} bytes", damaged.len());
+            assert_eq!(
+                (s.rejected, s.compiles, s.written),
+                (1, 1, 1),
+                "{} bytes",
+                damaged.len()
+            );
             assert!(m.get_export("f").is_some());
-            assert_eq!(std::fs::read(&path).unwrap().len(), good.len(), "rewritten whole");
+            assert_eq!(
+                std::fs::read(&path).unwrap().len(),
+                good.len(),
+                "rewritten whole"
+            );
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -289,7 +343,7 @@ mod tests {
         let files = entries(&dir);
         assert_eq!(files.len(), 8, "no temporary file left: {files:?}");
         for f in files {
-            assert!(check_entry(&std::fs::read(&f).unwrap()).is_some(), "{f:?}");
+            assert!(check_entry(&f).unwrap(), "{f:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }
