@@ -35,3 +35,4 @@ test-python-quick: python python-static node-runner
 test-python: python node-runner
 	$(PYTHON_ENV) tests/python/cpython-tests.sh
 	$(PYTHON_ENV) tests/python/thirdparty.sh
+	BUILD=$(BUILD) tests/python/measure.sh
