@@ -244,8 +244,15 @@ build_python() {
     local cwd_o=$BUILD/python-build/obj-$kind/wasi-cwd.o
     $cc_make -O2 -fPIC -c "$here/wasi-cwd.c" -o "$cwd_o" || die "compiling wasi-cwd.c failed"
     link_flags+=" $cwd_o"
+    # Modules link with -lz/-lsqlite3 and get libz.so/libsqlite3.so as
+    # NEEDED. The reference, whose modules are in python.wasm, links the
+    # libraries' archives in too: a PIE whose own NEEDED list has libz.so
+    # does not start (libdl: "libz.so: cannot bind errno: libc.so is part
+    # of a dependency cycle and is not instantiated yet").
+    local zlib_libs="-L$DEPS/lib -lz" sqlite_libs="-L$DEPS/lib -lsqlite3"
+    [ "$kind" = ref ] && zlib_libs="$DEPS/lib/libz.a" sqlite_libs="$DEPS/lib/libsqlite3.a"
     local conf_key
-    conf_key="$kind${buildtype:+ $buildtype} $SRC_KEY $cc_conf $LDSHARED_FLAGS $BUILD_PYTHON $DEPS_KEY $(hash "$here/config.site")"
+    conf_key="$kind${buildtype:+ $buildtype${zlib_libs:+ $zlib_libs}} $SRC_KEY $cc_conf $LDSHARED_FLAGS $BUILD_PYTHON $DEPS_KEY $(hash "$here/config.site")"
     mkdir -p "$bdir"
     if ! fresh "$bdir/configure.stamp" "$conf_key"; then
         say "configuring CPython ($kind)"
@@ -255,8 +262,8 @@ build_python() {
             --enable-wasm-dynamic-linking --disable-ipv6 --prefix=/usr/local \
             CC='$cc_conf' AR='$LLVM_AR' RANLIB=true \
             LDSHARED='\$(CC) $LDSHARED_FLAGS' \
-            ZLIB_CFLAGS='-I$DEPS/include' ZLIB_LIBS='-L$DEPS/lib -lz' \
-            LIBSQLITE3_CFLAGS='-I$DEPS/include' LIBSQLITE3_LIBS='-L$DEPS/lib -lsqlite3'" ||
+            ZLIB_CFLAGS='-I$DEPS/include' ZLIB_LIBS='$zlib_libs' \
+            LIBSQLITE3_CFLAGS='-I$DEPS/include' LIBSQLITE3_LIBS='$sqlite_libs'" ||
             die "configure failed ($kind)"
         echo "$conf_key" >"$bdir/configure.stamp"
     fi

@@ -7,7 +7,8 @@
 #
 # -x leaves out the tests whose id contains ID-PART (counted as
 # "excluded"), for tests that cannot finish on WASI at all (they hang).
-import sys, time, unittest, io
+import sys, time, unittest, io, importlib
+from test import support
 
 def flatten(suite):
     for t in suite:
@@ -29,14 +30,42 @@ def main(args):
         t0 = time.monotonic()
         stream = io.StringIO()
         try:
-            suite = unittest.defaultTestLoader.loadTestsFromName("test." + name)
+            module = importlib.import_module("test." + name)
         except Exception as e:  # an import failure is a result too
             print(f"{name}: import-error {type(e).__name__}: {e}", flush=True)
             total_bad += 1
             continue
-        tests = list(flatten(suite))
-        kept = [t for t in tests if not any(x in t.id() for x in excludes)]
-        result = unittest.TextTestRunner(stream=stream, verbosity=0).run(unittest.TestSuite(kept))
+        counts = {"tests": 0, "kept": 0}
+        results = []
+
+        def run_suite(suite):
+            tests = list(flatten(suite))
+            kept = [t for t in tests if not any(x in t.id() for x in excludes)]
+            counts["tests"] += len(tests)
+            counts["kept"] += len(kept)
+            results.append(unittest.TextTestRunner(stream=stream, verbosity=0).run(unittest.TestSuite(kept)))
+
+        if hasattr(module, "test_main") and not hasattr(module, "load_tests"):
+            # Old-style modules (test_decimal, ...) set up in test_main and
+            # call support.run_unittest, which runs through _run_suite.
+            saved = support._run_suite
+            support._run_suite = run_suite
+            try:
+                module.test_main()
+            except Exception as e:
+                print(f"{name}: test_main raised {type(e).__name__}: {e}", flush=True)
+                total_bad += 1
+            finally:
+                support._run_suite = saved
+        else:
+            run_suite(unittest.defaultTestLoader.loadTestsFromModule(module))
+        result = unittest.TestResult()
+        for r in results:
+            result.testsRun += r.testsRun
+            result.failures += r.failures
+            result.errors += r.errors
+            result.skipped += r.skipped
+        tests, kept = [None] * counts["tests"], [None] * counts["kept"]
         dt = time.monotonic() - t0
         print(f"{name}: run={result.testsRun} failures={len(result.failures)} "
               f"errors={len(result.errors)} skipped={len(result.skipped)} "
