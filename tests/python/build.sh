@@ -250,7 +250,12 @@ build_python() {
     # does not start (libdl: "libz.so: cannot bind errno: libc.so is part
     # of a dependency cycle and is not instantiated yet").
     local zlib_libs="-L$DEPS/lib -lz" sqlite_libs="-L$DEPS/lib -lsqlite3"
-    [ "$kind" = ref ] && zlib_libs="$DEPS/lib/libz.a" sqlite_libs="$DEPS/lib/libsqlite3.a"
+    if [ "$kind" = ref ]; then
+        # a directory with the archives only: configure's checks use -l
+        mkdir -p "$DEPS/lib-static"
+        cp "$DEPS/lib/libz.a" "$DEPS/lib/libsqlite3.a" "$DEPS/lib-static/"
+        zlib_libs="-L$DEPS/lib-static -lz" sqlite_libs="-L$DEPS/lib-static -lsqlite3"
+    fi
     local conf_key
     conf_key="$kind${buildtype:+ $buildtype${zlib_libs:+ $zlib_libs}} $SRC_KEY $cc_conf $LDSHARED_FLAGS $BUILD_PYTHON $DEPS_KEY $(hash "$here/config.site")"
     mkdir -p "$bdir"
