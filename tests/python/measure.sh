@@ -22,7 +22,7 @@ best() {  # best PY RUNNER: best wall time of 3 runs, in seconds
     printf '%.2f' "$b"
 }
 echo "python-measure: \`python3 -c \"$IMPORTS\"\`, best of 3 (s)"
-printf '    %-10s %8s %8s %8s\n' runner shared built-in "-S -c pass"
+printf '    %-10s %8s %8s %8s\n' runner shared built-in "-c pass"
 for r in $RUNNERS; do
     "$BUILD/python/bin/python3" -c pass </dev/null  # fill the cache
     "$BUILD/python-ref/bin/python3" -c pass </dev/null
