@@ -14,7 +14,8 @@
 #        static program exports only the libc it links, plus its ldflags' names),
 #        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output),
 #        PIE_CC, PIE_LDFLAGS (if set, main.c is also built as a PIE program
-#        against libc.so, with pie-ldflags instead of ldflags, into pie/; runners
+#        against libc.so, with pie-ldflags instead of ldflags (@OUT@ is the
+#        build dir, so the program can be linked against a plugin), into pie/; runners
 #        whose name ends in -pie run that one; a scenario with a no-pie file,
 #        which says why, is not built as PIE)
 set -uo pipefail
@@ -46,7 +47,7 @@ for dir in "$here"/scenarios/*/; do
             (cd "$out" && $CC -O2 $PLUGIN_FLAGS -o "$out/$(basename "$lib" .c).so" "$lib" $flags) || exit 1
         done &&
         { [ -z "${PIE_CC:-}" ] || [ -f "$dir/no-pie" ] || { mkdir -p "$out/pie" &&
-            $PIE_CC -O2 -o "$out/pie/main.wasm" "$dir/main.c" $PIE_LDFLAGS $(cat "$dir/pie-ldflags" 2>/dev/null); }; } &&
+            $PIE_CC -O2 -o "$out/pie/main.wasm" "$dir/main.c" $PIE_LDFLAGS $(sed "s|@OUT@|$out|g" "$dir/pie-ldflags" 2>/dev/null); }; } &&
         { [ ! -d "$dir/files" ] || cp "$dir"/files/* "$out/"; } &&
         { [ ! -x "$dir/prepare.sh" ] || SRC="$dir" CC="$CC" PLUGIN_FLAGS="$PLUGIN_FLAGS" "$dir/prepare.sh" "$out"; }
     } > "$build_log" 2>&1; then

@@ -1176,6 +1176,26 @@ impl Loader {
         }
     }
 
+    /// The address of data export `export` of a module placed but not yet
+    /// instantiated, when its global is an immutable plain `i32.const` (as
+    /// wasm-ld writes a side module's data exports); None otherwise, and
+    /// always for an instantiated module (ask its instance instead).
+    pub fn placed_data_address(&self, module: ModId, export: u32) -> Option<u32> {
+        let m = self.get(module)?;
+        if m.instantiated || !m.placed() {
+            return None;
+        }
+        let e = m.info.exports.get(export as usize)?;
+        if e.kind != ExportKind::Global {
+            return None;
+        }
+        if m.info.globals.get(e.index as usize).is_none_or(|g| g.1) {
+            return None; // mutable: its value may change before it is read
+        }
+        let (_, raw) = m.info.i32_inits.iter().find(|(g, _)| *g == e.index)?;
+        Some(m.data_address(*raw as u32))
+    }
+
     /// The canonical table slot of a function export. Reuses the slot the
     /// module's own element segment gives it, so that `&f` taken inside the
     /// defining module compares equal to the address every other module sees.

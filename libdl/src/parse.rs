@@ -206,6 +206,11 @@ pub struct Module {
     pub funcs: Vec<u32>,
     /// Type of every global, imported ones first.
     pub globals: Vec<(ValCode, bool)>,
+    /// Defined globals whose initialiser is a plain `i32.const`: (global
+    /// index, value). A side module's data exports are such globals, offsets
+    /// from its `__memory_base`, so their addresses are known once the
+    /// module is placed, before it is instantiated.
+    pub i32_inits: Vec<(u32, i32)>,
     pub exports: Vec<Export>,
     /// Every export's name, end to end: one allocation for a library's
     /// names, not one per export (a library may export tens of thousands).
@@ -798,7 +803,11 @@ fn read_sections(bytes: &[u8]) -> core::result::Result<Module, Fail> {
                         break;
                     }
                     m.globals.push(global_type(&mut s));
+                    let start = s.pos;
                     skip_const_expr(&mut s);
+                    if let Some(v) = s.data.get(start..s.pos).and_then(plain_i32_const) {
+                        m.i32_inits.push((m.globals.len() as u32 - 1, v));
+                    }
                 }
                 s.done();
             }
@@ -1302,6 +1311,20 @@ const OP_SIMD_PREFIX: u8 = 0xfd;
 /// Skips a constant expression, up to and including its final `end`:
 /// `i32/i64/f32/f64.const`, `global.get`, `ref.null`, `ref.func`, the
 /// extended-const arithmetic and the GC constant instructions.
+/// The value of a constant expression that is `i32.const N; end` alone.
+fn plain_i32_const(expr: &[u8]) -> Option<i32> {
+    let (&OP_I32_CONST, rest) = expr.split_first()? else {
+        return None;
+    };
+    let mut r = Reader {
+        data: rest,
+        pos: 0,
+        err: None,
+    };
+    let v = r.signed(32, LEB_I32) as i32;
+    (r.ok() && rest.get(r.pos..) == Some(&[OP_END][..])).then_some(v)
+}
+
 fn skip_const_expr(r: &mut Reader<'_>) {
     // Every instruction takes a byte: after a failure, 0x00 ends the loop.
     loop {
