@@ -13,6 +13,7 @@
 #        PROGRAM_LDFLAGS_SLIM (used instead for a scenario with a slim file: the
 #        static program exports only the libc it links, plus its ldflags' names),
 #        SKIP ("RUNNER:SCENARIO ..." pairs a runner cannot run, said so in the output),
+#        SCENARIO_TIMEOUT (seconds a run may take before it is killed and fails; 300),
 #        PIE_CC, PIE_LDFLAGS (if set, main.c is also built as a PIE program
 #        against libc.so, with pie-ldflags instead of ldflags (@OUT@ is the
 #        build dir, so the program can be linked against a plugin), into pie/; runners
@@ -70,7 +71,7 @@ for dir in "$here"/scenarios/*/; do
             rundir=$out/pie
         fi
         : > "$out/$rname.diff"
-        (cd "$rundir" && $rcmd --dir "$out::/t" "${envs[@]}" main.wasm "${args[@]}") > "$out/$rname.out" 2> "$out/$rname.err"
+        (cd "$rundir" && timeout "${SCENARIO_TIMEOUT:-300}" $rcmd --dir "$out::/t" "${envs[@]}" main.wasm "${args[@]}") > "$out/$rname.out" 2> "$out/$rname.err"
         status=$?
         # stderr is compared too when the scenario has expected.err (after
         # its err.sed filter, for addresses and timings).

@@ -601,9 +601,67 @@ export class Host {
           return procExit(code);
         };
       }
+      if (name === 'poll_oneoff' && typeof wasiImport.clock_time_get === 'function') {
+        const pollOneoff = fn;
+        const clockTimeGet = wasiImport.clock_time_get;
+        fn = (inPtr, outPtr, nsubs, neventsPtr) => {
+          const restore = this.relativeClockSubscriptions(inPtr >>> 0, outPtr >>> 0, nsubs >>> 0, clockTimeGet);
+          try {
+            return pollOneoff(inPtr, outPtr, nsubs, neventsPtr);
+          } finally {
+            restore();
+          }
+        };
+      }
       wasi.set(name, { kind: 'function', type: funcType(short), value: fn });
     }
     return wasi;
+  }
+
+  /**
+   * Rewrites `poll_oneoff`'s clock subscriptions with an absolute deadline
+   * (`subclockflags` bit 0) as relative timeouts, and returns a function that
+   * puts the guest's subscriptions back. node 20's node:wasi (uvwasi) never
+   * ends a poll on an absolute deadline, so `clock_nanosleep(...,
+   * TIMER_ABSTIME, ...)` (and CPython's `time.sleep`) would hang. The current
+   * time comes from the same WASI `clock_time_get`, written to the first 8
+   * bytes of the events buffer, which the poll overwrites anyway. Nothing is
+   * touched if a range is outside memory: the poll then reports the fault.
+   */
+  relativeClockSubscriptions(inPtr, outPtr, nsubs, clockTimeGet) {
+    const SUBSCRIPTION = 48;
+    const undo = [];
+    const none = () => {};
+    if (nsubs === 0 || inPtr + nsubs * SUBSCRIPTION > this.memory.buffer.byteLength) return none;
+    if (outPtr + 8 > this.memory.buffer.byteLength) return none;
+    for (let i = 0; i < nsubs; i++) {
+      const sub = inPtr + i * SUBSCRIPTION;
+      const v = new DataView(this.memory.buffer);
+      // tag 0: clock; subscription_clock: id u32 @16, timeout u64 @24, flags u16 @40.
+      if (v.getUint8(sub + 8) !== 0 || (v.getUint16(sub + 40, true) & 1) === 0) continue;
+      const id = v.getUint32(sub + 16, true);
+      if (clockTimeGet(id, 1n, outPtr) !== 0) continue;
+      const now = new DataView(this.memory.buffer).getBigUint64(outPtr, true);
+      const w = new DataView(this.memory.buffer);
+      const deadline = w.getBigUint64(sub + 24, true);
+      const flags = w.getUint16(sub + 40, true);
+      undo.push([sub, deadline, flags]);
+      // uvwasi waits in whole milliseconds, rounded down, on a loop clock
+      // that may lag: rounded up, plus one, the wait never ends before the
+      // deadline (sleeping a little longer is allowed, waking early is not).
+      const MS = 1000000n;
+      const left = deadline > now ? deadline - now : 0n;
+      w.setBigUint64(sub + 24, left === 0n ? 0n : ((left + MS - 1n) / MS + 1n) * MS, true);
+      w.setUint16(sub + 40, flags & ~1, true);
+    }
+    if (undo.length === 0) return none;
+    return () => {
+      const w = new DataView(this.memory.buffer);
+      for (const [sub, deadline, flags] of undo) {
+        w.setBigUint64(sub + 24, deadline, true);
+        w.setUint16(sub + 40, flags, true);
+      }
+    };
   }
 
   /**

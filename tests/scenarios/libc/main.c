@@ -42,6 +42,18 @@ int main(int argc, char **argv) {
     struct timespec ts;
     printf("clock_gettime(CLOCK_MONOTONIC): %s\n",
            clock_gettime(CLOCK_MONOTONIC, &ts) == 0 ? "ok" : "failed");
+    /* Sleeping to an absolute deadline (CPython's time.sleep does): it
+     * must end, after the deadline. */
+    struct timespec deadline = ts, after;
+    deadline.tv_nsec += 20 * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000000000) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000; }
+    int r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    printf("clock_nanosleep(TIMER_ABSTIME, +20 ms): %d, woke after the deadline: %s\n", r,
+           after.tv_sec > deadline.tv_sec ||
+           (after.tv_sec == deadline.tv_sec && after.tv_nsec >= deadline.tv_nsec) ? "yes" : "no");
+    struct timespec rel = {0, 5 * 1000 * 1000};
+    printf("nanosleep(5 ms): %d\n", nanosleep(&rel, NULL));
 
     void *h = dlopen("/t/liblibcuse.so", RTLD_NOW);
     if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
