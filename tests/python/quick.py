@@ -26,3 +26,7 @@ print("decimal:", decimal.Decimal(1) / decimal.Decimal(7), decimal.Decimal("2").
 d = datetime.datetime(2024, 2, 28, 23, 30) + datetime.timedelta(hours=1)
 print("datetime:", d.isoformat(), d.strftime("%A %j"), datetime.date(2000, 1, 1).toordinal())
 print("dlopenflags:", sys.getdlopenflags() == os.RTLD_NOW)
+import time
+t0 = time.monotonic()
+time.sleep(0.1)  # clock_nanosleep to an absolute deadline, as on Linux
+print("time.sleep(0.1): slept at least 0.1 s:", time.monotonic() - t0 >= 0.1)
