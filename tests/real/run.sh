@@ -76,29 +76,10 @@ logged() {
 # A private deb-src configuration for bookworm, written by the same function
 # the toolchain installer uses (the machine's apt sources are never touched).
 . "$(cd "$(dirname "$0")/../.." && pwd)/sysroot-overlay/toolchain/private-apt.sh"
-apt_conf() {
-    private_apt bookworm-src "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main"
-}
-
-# fetch PKG: downloads PKG's source package (.dsc and tarballs) into
-# $REAL_SRC/PKG once; prints the .dsc path.
+# fetch PKG: PKG's source package in $REAL_SRC/PKG (downloaded once); prints
+# the .dsc path.
 fetch() {
-    local pkg=$1 dir=$REAL_SRC/$1
-    if [ -f "$dir/.complete" ] && [ -f "$(cat "$dir/.complete")" ]; then cat "$dir/.complete"; return; fi
-    local conf
-    conf=$(apt_conf)
-    rm -rf "$dir" && mkdir -p "$dir"
-    if ! (cd "$dir" && apt-get -q -c "$conf" source --download-only "$pkg") >"$LOGS/fetch-$pkg.log" 2>&1; then
-        # The private lists may be missing or stale: update them once.
-        logged "$LOGS/apt-update.log" apt-get -q -c "$conf" update || die "apt-get update (bookworm deb-src) failed"
-        logged "$LOGS/fetch-$pkg.log" bash -c "cd '$dir' && apt-get -q -c '$conf' source --download-only '$pkg'" ||
-            die "apt-get source $pkg failed"
-    fi
-    local dsc
-    dsc=$(ls "$dir"/*.dsc 2>/dev/null | head -n1)
-    [ -n "$dsc" ] || die "no .dsc for $pkg in $dir"
-    echo "$dsc" >"$dir/.complete"
-    echo "$dsc"
+    fetch_bookworm_source "$1" "$REAL_SRC/$1" "$LOGS" || die "cannot fetch the source package $1"
 }
 
 # unpack PKG DEST: dpkg-source -x (Debian patches applied) into DEST once.
