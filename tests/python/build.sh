@@ -231,9 +231,9 @@ build_python() {
     link_flags+=" $cwd_o"
     # Modules link with -lz/-lsqlite3 and get libz.so/libsqlite3.so as
     # NEEDED. The reference, whose modules are in python.wasm, links the
-    # libraries' archives in too: a PIE whose own NEEDED list has libz.so
-    # does not start (libdl: "libz.so: cannot bind errno: libc.so is part
-    # of a dependency cycle and is not instantiated yet").
+    # libraries' archives in too, so that it loads nothing but libc.so, as
+    # a build without dynamic loading would. (A PIE with libz.so in its own
+    # NEEDED list works too since fb75b78; tests/scenarios/needed.)
     local zlib_libs="-L$DEPS/lib -lz" sqlite_libs="-L$DEPS/lib -lsqlite3"
     if [ "$kind" = ref ]; then
         # a directory with the archives only: configure's checks use -l
