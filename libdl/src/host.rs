@@ -112,6 +112,7 @@ pub fn failure(op: &'static str, code: i32, message: String) -> Error {
 pub use wasm::{exit, set_global_raw, WasmHost};
 
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
 mod wasm {
     use super::*;
     use crate::error::errno;

@@ -33,6 +33,9 @@
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_op_in_unsafe_fn)]
+// `unsafe` lives in two places only, each allowing it by name: the wasm32
+// host bindings (`host::wasm`) and the runtime glue (`rt`).
+#![deny(unsafe_code)]
 // The API paths deny unwrap/expect/panic/indexing (libdl/Cargo.toml); tests may.
 #![cfg_attr(
     test,
@@ -65,6 +68,7 @@ pub mod trace;
 pub mod fakehost;
 
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
 pub mod rt;
 
 #[cfg(target_arch = "wasm32")]
