@@ -1192,7 +1192,9 @@ impl Loader {
         if m.info.globals.get(e.index as usize).is_none_or(|g| g.1) {
             return None; // mutable: its value may change before it is read
         }
-        let (_, raw) = m.info.i32_inits.iter().find(|(g, _)| *g == e.index)?;
+        // In global order, as the parser pushed them.
+        let i = search_sorted(&m.info.i32_inits, e.index, |(g, _)| *g)?;
+        let (_, raw) = m.info.i32_inits.get(i)?;
         Some(m.data_address(*raw as u32))
     }
 

@@ -207,7 +207,7 @@ pub struct Module {
     /// Type of every global, imported ones first.
     pub globals: Vec<(ValCode, bool)>,
     /// Defined globals whose initialiser is a plain `i32.const`: (global
-    /// index, value). A side module's data exports are such globals, offsets
+    /// index, value), in global order. A side module's data exports are such globals, offsets
     /// from its `__memory_base`, so their addresses are known once the
     /// module is placed, before it is instantiated.
     pub i32_inits: Vec<(u32, i32)>,

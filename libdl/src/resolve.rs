@@ -293,27 +293,24 @@ impl Loader {
             // A function's canonical slot can be handed out before its module
             // is instantiated; relocate() fills it then.
             Target::Def(m, e) if func => self.func_slot(*m, *e, Some(txn))?,
-            Target::Def(m, e) if *m != id => {
-                // A provider placed but not instantiated yet (a library
-                // bound before one it uses but does not NEED, such as a
-                // program's -lfoo before libc.so): its data export's
-                // address follows from its placement, as an ELF linker's
-                // relocations follow from where objects are mapped.
-                if let Some(addr) = self.placed_data_address(*m, *e) {
-                    addr
-                } else {
+            // A provider placed but not instantiated yet (a library bound
+            // before one it uses but does not NEED, such as a program's
+            // -lfoo before libc.so): its data export's address follows from
+            // its placement, as an ELF linker's relocations follow from where
+            // objects are mapped.
+            Target::Def(m, e) if *m != id => match self.placed_data_address(*m, *e) {
+                Some(addr) => addr,
+                None => {
                     self.require_instantiated(*m, sym)?;
-                    self.address_of(
-                        Def {
-                            module: *m,
-                            export: *e,
-                            kind: wanted,
-                            cached: 0,
-                        },
-                        Some(txn),
-                    )?
+                    let def = Def {
+                        module: *m,
+                        export: *e,
+                        kind: wanted,
+                        cached: 0,
+                    };
+                    self.address_of(def, Some(txn))?
                 }
-            }
+            },
             Target::Def(_, _) => 0,
         };
         let g = self.host.global_new_i32(true, value)?;
