@@ -217,6 +217,8 @@ bench-calls:
 
 # The JavaScript shim: Node runner, conformance suite on both runners, browser.
 include host-abi/js/js.mk
+# The Python host on wasmtime-py (not in make test yet): make python-host-test.
+include host-abi/python/python-host.mk
 
 # Hostile modules on both runners; fuzzing (fuzz-smoke in make test, fuzz
 # for long runs); benchmarks and the size budget of libdl.so.
