@@ -321,7 +321,9 @@ lua_interpreter() {
 # Every case runs in four ways, named as the scenarios' runners: a static
 # main on wasmtime and on node, a PIE main (libc.so's directory preopened as
 # /lib) on both.
-WAYS=(wasmtime node wasmtime-pie node-pie)
+# REAL_WAYS (optional) lists other ways; a way named python* runs on
+# PYTHON_RUNNER (host-abi/python).
+WAYS=(${REAL_WAYS:-wasmtime node wasmtime-pie node-pie})
 pass=0; fail=0; failed=(); runs=()
 # run_case NAME STDIN DIR TEMPLATE -- ARGS...: runs, in the four ways, the
 # runner with ARGS in DIR with STDIN (a file, or /dev/null); in ARGS, @WASM@
@@ -347,7 +349,7 @@ run_one() {
     [[ $way != node* ]] || [ "$NODE_EXNREF" = true ] || eh=legacy
     local wasm=${template//@KIND@/$kind}
     wasm=${wasm//@EH@/$eh}
-    if [[ $way == node* ]]; then cmd=($NODE_RUNNER); else cmd=($RUNNER); fi
+    if [[ $way == node* ]]; then cmd=($NODE_RUNNER); elif [[ $way == python* ]]; then cmd=($PYTHON_RUNNER); else cmd=($RUNNER); fi
     [ "$kind" = static ] || cmd+=(--dir "$PIE_LIBDIR::/lib")
     local a
     for a in "$@"; do cmd+=("${a//@WASM@/$wasm}"); done
