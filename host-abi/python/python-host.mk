@@ -8,6 +8,7 @@
 #
 #   make python-host-runner       create the venv (pip install wasmtime==50.*) and check the runner
 #   make python-host-test         everything below on the Python runner
+#   make python-host-unit         the shim's own tests (test_wasmdl.py: hostile ABI calls, cache)
 #   make python-host-conformance  the host ABI conformance suite
 #   make python-host-scenarios    every scenario, static and PIE main
 #   make python-host-demo         the demo, static and PIE main
@@ -25,7 +26,7 @@ PY_RUNNER       := $(PY_HOST_PYTHON) $(ROOT)/host-abi/python/wasmdl_run.py
 PY_HOST_BUILD   := $(BUILD)/python-host
 
 .PHONY: python-host-runner python-host-test python-host-conformance python-host-scenarios \
-        python-host-demo python-host-hostile python-host-real
+        python-host-demo python-host-hostile python-host-real python-host-unit
 
 $(PY_HOST_STAMP):
 	rm -rf $(PY_HOST_VENV)
@@ -36,7 +37,10 @@ $(PY_HOST_STAMP):
 python-host-runner: $(PY_HOST_STAMP)
 	@$(PY_RUNNER) --help > /dev/null && echo "python runner: $(PY_RUNNER) (wasmtime-py $$($(PY_HOST_PYTHON) -c 'import importlib.metadata as m; print(m.version("wasmtime"))'))"
 
-python-host-test: python-host-conformance python-host-scenarios python-host-demo python-host-hostile python-host-real
+python-host-test: python-host-unit python-host-conformance python-host-scenarios python-host-demo python-host-hostile python-host-real
+
+python-host-unit: python-host-runner
+	$(PY_HOST_PYTHON) host-abi/python/test_wasmdl.py
 
 python-host-conformance: python-host-runner
 	BUILD=$(PY_HOST_BUILD) host-abi/conformance/run.sh $(PY_RUNNER)

@@ -882,6 +882,19 @@ def wasi_config(program, args, dirs, env):
     return config
 
 
+def new_host(engine, wasi, memory_limits, table_min, cache=None):
+    """A process's store, with WASI from `wasi` (a WasiConfig), a memory with
+    `memory_limits` (pages), a funcref table of `table_min` entries (no
+    maximum), `__stack_pointer` at 0, and the ABI's state."""
+    store = Store(engine)
+    store.set_wasi(wasi)
+    store.set_limits(table_elements=MAX_TABLE_ELEMENTS, instances=MAX_INSTANCES)
+    memory = Memory(store, MemoryType(Limits(memory_limits.min, memory_limits.max)))
+    table = Table(store, TableType(ValType.funcref(), Limits(table_min, None)), None)
+    stack_pointer = Global(store, GlobalType(ValType.i32(), True), 0)
+    return Host(engine, store, memory, table, stack_pointer, cache or ModuleCache())
+
+
 def _guest_call(fn, failure):
     """Runs guest code: returns (value, None), or (None, exit status) after
     `proc_exit`; any other failure becomes `failure(message)`."""
@@ -934,18 +947,12 @@ def run(libdl_bytes, program_bytes, *, program="program.wasm", args=(), dirs=(),
     if str(table_type.element) != "funcref":
         raise fatal("%s: the program's table must be a 32-bit funcref table" % prog_name)
 
-    store = Store(engine)
-    store.set_wasi(wasi_config(program, args, dirs, env))
-    store.set_limits(table_elements=MAX_TABLE_ELEMENTS, instances=MAX_INSTANCES)
     try:
-        limits = mem_type.limits
-        memory = Memory(store, MemoryType(Limits(limits.min, limits.max)))
-        table = Table(store, TableType(ValType.funcref(), Limits(table_type.limits.min, None)),
-                      None)
-        stack_pointer = Global(store, GlobalType(ValType.i32(), True), 0)
-        host = Host(engine, store, memory, table, stack_pointer, cache)
+        host = new_host(engine, wasi_config(program, args, dirs, env), mem_type.limits,
+                        table_type.limits.min, cache)
     except WasmtimeError as e:
         raise fatal("cannot create the process memory and table: %s" % e)
+    store, memory, table, stack_pointer = host.store, host.memory, host.table, host.stack_pointer
 
     # 3. libdl's region: its stack (16-byte aligned), then its data; its slots.
     page = memory.page_size(store)
