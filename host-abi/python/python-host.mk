@@ -14,6 +14,7 @@
 #   make python-host-demo         the demo, static and PIE main
 #   make python-host-hostile      the hostile corpus
 #   make python-host-real         SQLite and Lua, static and PIE main
+#   make python-host-cache        the on-disk compiled-module cache (tests/cache/run.sh)
 #
 # Outputs go to $(BUILD)/python-host (the real programs' builds are shared
 # with tests/real, whose stamps make a second run only run the programs).
@@ -22,22 +23,26 @@ PY_HOST_VENV    := $(TC)/venv-python-host
 PY_HOST_PYTHON  := $(PY_HOST_VENV)/bin/python
 PY_HOST_STAMP   := $(PY_HOST_VENV)/.wasmtime-50
 PY_HOST_WASMTIME ?= wasmtime==50.*
-PY_RUNNER       := $(PY_HOST_PYTHON) $(ROOT)/host-abi/python/wasmdl_run.py
+# The runner as one command (the venv's python on host-abi/python/wasmdl_run.py).
+PY_RUNNER       := $(PY_HOST_VENV)/bin/wasmdl-run-py
 PY_HOST_BUILD   := $(BUILD)/python-host
 
 .PHONY: python-host-runner python-host-test python-host-conformance python-host-scenarios \
-        python-host-demo python-host-hostile python-host-real python-host-unit
+        python-host-demo python-host-hostile python-host-real python-host-unit python-host-cache
 
 $(PY_HOST_STAMP):
 	rm -rf $(PY_HOST_VENV)
 	python3 -m venv $(PY_HOST_VENV)
 	$(PY_HOST_VENV)/bin/pip install -q '$(PY_HOST_WASMTIME)'
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(PY_HOST_PYTHON)' '$(ROOT)/host-abi/python/wasmdl_run.py' > $(PY_RUNNER)
+	chmod +x $(PY_RUNNER)
 	touch $@
 
 python-host-runner: $(PY_HOST_STAMP)
 	@$(PY_RUNNER) --help > /dev/null && echo "python runner: $(PY_RUNNER) (wasmtime-py $$($(PY_HOST_PYTHON) -c 'import importlib.metadata as m; print(m.version("wasmtime"))'))"
 
-python-host-test: python-host-unit python-host-conformance python-host-scenarios python-host-demo python-host-hostile python-host-real
+python-host-test: python-host-unit python-host-conformance python-host-scenarios python-host-demo python-host-cache \
+                  python-host-hostile python-host-real
 
 python-host-unit: python-host-runner
 	$(PY_HOST_PYTHON) host-abi/python/test_wasmdl.py
@@ -65,8 +70,14 @@ python-host-demo: python-host-runner sysroot sysroot-pie
 	cd $(PY_HOST_DEMO) && $(PY_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib --dir plugins main-pie.wasm plugins > demo.pie.out
 	diff -u tests/demo/expected.out $(PY_HOST_DEMO)/demo.pie.out && echo "ok   demo [python-pie]"
 
-# The corpus and its program are tests/hostile's (hostile.mk); the output is ours.
-python-host-hostile: python-host-runner $(HOSTILE_OUT)/main.wasm $(LIBDL_SO) hostile-corpus-check
+# The on-disk cache (--cache DIR) through the runner, as for wasmtime-run.
+python-host-cache: python-host-demo
+	tests/cache/run.sh $(PY_RUNNER) $(LIBDL_SO) $(PY_HOST_DEMO) tests/demo/expected.out
+
+# The corpus and its program are tests/hostile's (hostile.mk, included after
+# this file: its HOSTILE_OUT is not defined yet where prerequisites are read,
+# hence the path spelt out); the output is ours.
+python-host-hostile: python-host-runner $(BUILD)/hostile/main.wasm $(LIBDL_SO) hostile-corpus-check
 	@mkdir -p $(PY_HOST_BUILD)
 	cd $(HOSTILE_OUT) && $(PY_RUNNER) --libdl $(LIBDL_SO) $(HOSTILE_RUN) > $(PY_HOST_BUILD)/hostile.out 2> $(PY_HOST_BUILD)/hostile.err
 	diff -u $(HOSTILE_DIR)/expected.out $(PY_HOST_BUILD)/hostile.out && echo "ok   hostile [python]"

@@ -235,7 +235,7 @@ class ModuleCache:
     """Compiled modules (SPEC.md, "Caching compiled modules").
 
     In the process: by the SHA-256 of the bytes; the same bytes never compile
-    twice. Across runs, if `directory` is given: `DIR/<SHA-256>-<settings>.cwasmpy`,
+    twice. Across runs, if `directory` is given: `DIR/<SHA-256>-<settings>.cwasm`,
     holding `Module.serialize`'s output and a trailer (payload length u64 LE,
     CRC-32 u32 LE, 4 zero bytes, magic), checked before `Module.deserialize`
     gets it; an entry that fails a check is ignored and rewritten. Entries are
@@ -266,7 +266,7 @@ class ModuleCache:
         path = None
         module = None
         if self.directory:
-            path = os.path.join(self.directory, "%s-%s.cwasmpy" % (key.hex(), self.settings))
+            path = os.path.join(self.directory, "%s-%s.cwasm" % (key.hex(), self.settings))
             module = self._read(engine, path)
             if module is not None:
                 self.stats["disk_hits"] += 1
