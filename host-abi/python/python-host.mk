@@ -34,11 +34,14 @@ $(PY_HOST_STAMP):
 	rm -rf $(PY_HOST_VENV)
 	python3 -m venv $(PY_HOST_VENV)
 	$(PY_HOST_VENV)/bin/pip install -q '$(PY_HOST_WASMTIME)'
-	printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(PY_HOST_PYTHON)' '$(ROOT)/host-abi/python/wasmdl_run.py' > $(PY_RUNNER)
-	chmod +x $(PY_RUNNER)
 	touch $@
 
-python-host-runner: $(PY_HOST_STAMP)
+# The launcher names this checkout's wasmdl_run.py: rewritten when this file changes.
+$(PY_RUNNER): $(PY_HOST_STAMP) host-abi/python/python-host.mk
+	printf '#!/bin/sh\nexec %s %s "$$@"\n' '$(PY_HOST_PYTHON)' '$(ROOT)/host-abi/python/wasmdl_run.py' > $@
+	chmod +x $@
+
+python-host-runner: $(PY_RUNNER)
 	@$(PY_RUNNER) --help > /dev/null && echo "python runner: $(PY_RUNNER) (wasmtime-py $$($(PY_HOST_PYTHON) -c 'import importlib.metadata as m; print(m.version("wasmtime"))'))"
 
 python-host-test: python-host-unit python-host-conformance python-host-scenarios python-host-demo python-host-cache \
