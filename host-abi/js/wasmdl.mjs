@@ -220,6 +220,7 @@ class Reader {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8_ENCODER = new TextEncoder();
 
 const VALTYPES = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
 
@@ -512,6 +513,27 @@ function fail(code, message) {
 
 const hex = (n) => `0x${n.toString(16)}`;
 
+/** Descriptor fields a kind does not use must be zero (ERR_INVAL). */
+function unusedFieldsZero(a, b) {
+  if (a !== 0 || b !== 0) fail(ERR_INVAL, 'unused descriptor fields must be zero');
+}
+
+/** The descriptor's kind of extern must be the import's (ERR_LINK). */
+function expectKind(imp, want) {
+  if (imp.kind !== want) fail(ERR_LINK, `the import is a ${imp.kind}, the descriptor gives a ${want}`);
+}
+
+/** How a failed import is named in `last_error`. */
+function importContext(i, imp) {
+  return `import ${i} (\`${imp.module}.${imp.name}\`)`;
+}
+
+/** The global types `global_new` makes, shared by its globals. */
+const GLOBAL_TYPES = {
+  i32: { mutable: { valtype: 'i32', mutable: true }, immutable: { valtype: 'i32', mutable: false } },
+  i64: { mutable: { valtype: 'i64', mutable: true }, immutable: { valtype: 'i64', mutable: false } },
+};
+
 /**
  * Compiled modules of this process, by their bytes (host-abi/SPEC.md,
  * "Caching compiled modules"): the same bytes are never compiled twice. The
@@ -528,18 +550,21 @@ export class ModuleCache {
     this.compiles = 0;
   }
   static key(bytes) {
-    // FNV-1a over 32-bit words (and the tail bytes): fast enough next to
-    // V8's own decoding of the same bytes.
+    // FNV-1a over 32-bit words (and the tail bytes), then the length: fast
+    // enough next to V8's own decoding of the same bytes. A small integer,
+    // not a string: a cache hit (every cycle of a dlopen/dlclose loop)
+    // allocates nothing for it.
     let h = 0x811c9dc5;
     const words = bytes.length >>> 2;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < words; i++) h = Math.imul(h ^ view.getUint32(i * 4, true), 0x01000193);
     for (let i = words * 4; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    return `${bytes.length}:${h >>> 0}`;
+    return Math.imul(h ^ bytes.length, 0x01000193) | 0;
   }
-  /** `{ bytes, module, info }` for `bytes` (which the caller no longer
-   *  changes): made by `make(bytes)` (which compiles and reads the module,
-   *  and may throw) once per process. */
+  /** `{ bytes, module, info }` for `bytes`, which may be a view of guest
+   *  memory: read only during this call; on a miss the entry keeps a copy,
+   *  made by `make(copy)` (which compiles and reads the module, and may
+   *  throw) once per process. */
   get(bytes, make) {
     const key = ModuleCache.key(bytes);
     const same = this.entries.get(key) ?? [];
@@ -549,8 +574,9 @@ export class ModuleCache {
         return e;
       }
     }
-    const { module, info } = make(bytes);
-    const entry = { bytes, module, info };
+    const copy = bytes.slice();
+    const { module, info } = make(copy);
+    const entry = { bytes: copy, module, info };
     this.compiles++;
     same.push(entry);
     this.entries.set(key, same);
@@ -581,6 +607,13 @@ export class Host {
     this.instances = new Handles(); // { exports: [extern] } in export-section order
     this.globals = new Handles(); // extern of kind 'global'
     this.lastError = '';
+    // The externs of IMPORT_MEMORY, IMPORT_TABLE and IMPORT_STACK_POINTER,
+    // made once (an extern is never changed once made).
+    this.memoryExtern = { kind: 'memory', type: null, value: memory };
+    this.tableExtern = { kind: 'table', type: null, value: table };
+    this.stackPointerExtern = { kind: 'global', type: { valtype: 'i32', mutable: true }, value: stackPointer };
+    // A DataView of the memory's current buffer (a new one after growth).
+    this.view = null;
     // Set when the guest calls `proc_exit`: the exception that WASI throws
     // to unwind then must pass through the shim untouched.
     this.exiting = false;
@@ -687,9 +720,11 @@ export class Host {
     }
   }
 
-  readGuest(ptr, len) {
-    this.checkRange(ptr, len);
-    return new Uint8Array(this.memory.buffer, ptr, len).slice();
+  /** A DataView of the memory as it is now (growth replaces the buffer). */
+  guestView() {
+    const buffer = this.memory.buffer;
+    if (this.view === null || this.view.buffer !== buffer) this.view = new DataView(buffer);
+    return this.view;
   }
 
   writeGuest(ptr, bytes) {
@@ -699,12 +734,12 @@ export class Host {
 
   writeU32(ptr, value) {
     this.checkRange(ptr, 4);
-    new DataView(this.memory.buffer).setUint32(ptr, value, true);
+    this.guestView().setUint32(ptr, value, true);
   }
 
   writeU64(ptr, value) {
     this.checkRange(ptr, 8);
-    new DataView(this.memory.buffer).setBigUint64(ptr, BigInt.asUintN(64, value), true);
+    this.guestView().setBigUint64(ptr, BigInt.asUintN(64, value), true);
   }
 
   // -------------------------------------------------------------------------
@@ -717,10 +752,12 @@ export class Host {
    * error code, recording the message for `last_error`.
    */
   abiFunctions() {
+    // No rest parameter: the ABI takes at most four arguments, and an array
+    // per call would be garbage on every call.
     const define = (name, fn) => {
-      const value = (...args) => {
+      const value = (a, b, c, d) => {
         try {
-          fn.apply(this, args);
+          fn(a, b, c, d);
           return OK;
         } catch (e) {
           if (e instanceof Fail) {
@@ -763,7 +800,7 @@ export class Host {
 
   /** `last_error(buf, cap) -> len`. Never fails: a bad range copies nothing. */
   last_error(buf, cap) {
-    const message = new TextEncoder().encode(this.lastError);
+    const message = UTF8_ENCODER.encode(this.lastError);
     const n = Math.min(message.length, cap);
     if (buf + n <= this.memory.buffer.byteLength) this.writeGuest(buf, message.subarray(0, n));
     return message.length;
@@ -771,9 +808,12 @@ export class Host {
 
   /** `module_compile(bytes, len, out_module) -> err`. */
   module_compile(bytes, len, outModule) {
-    const binary = this.readGuest(bytes, len);
+    this.checkRange(bytes, len);
     this.checkRange(outModule, 4);
-    const { bytes: kept, module, info } = this.cache.get(binary, () => {
+    // The guest's bytes in place: the cache copies them only to compile
+    // them (a hit, a library opened again, copies nothing).
+    const guestBytes = new Uint8Array(this.memory.buffer, bytes, len);
+    const { bytes: kept, module, info } = this.cache.get(guestBytes, (binary) => {
       // The JS API takes only the binary format, never WAT text.
       let module;
       try {
@@ -821,29 +861,33 @@ export class Host {
     if (count !== wanted.length) {
       fail(ERR_INVAL, `${count} import descriptors given, the module has ${wanted.length} imports`);
     }
-    const descriptors = new DataView(this.readGuest(imports, count * DESCRIPTOR_SIZE).buffer);
+    this.checkRange(imports, count * DESCRIPTOR_SIZE);
     this.checkRange(outInstance, 4);
 
     // Resolve every descriptor and check it against its import before the
-    // engine sees anything; then build the JS import object.
+    // engine sees anything; then build the JS import object. Nothing runs
+    // guest code before the engine instantiates, so the descriptors are
+    // read in place; the message context is made only for a failure.
+    const view = this.guestView();
     const importObject = Object.create(null);
-    wanted.forEach((imp, i) => {
-      const word = (at) => descriptors.getUint32(i * DESCRIPTOR_SIZE + at, true);
-      const context = `import ${i} (\`${imp.module}.${imp.name}\`)`;
+    for (let i = 0; i < count; i++) {
+      const imp = wanted[i];
+      const at = imports + i * DESCRIPTOR_SIZE;
       let ext;
       try {
-        ext = this.resolveDescriptor(imp, word(0), word(4), word(8));
+        ext = this.resolveDescriptor(imp, view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true));
         checkImportType(imp, ext);
       } catch (e) {
-        if (e instanceof Fail) fail(e.code, `${context}: ${e.message}`);
+        if (e instanceof Fail) fail(e.code, `${importContext(i, imp)}: ${e.message}`);
         throw e;
       }
-      const names = (importObject[imp.module] ??= Object.create(null));
+      let names = importObject[imp.module];
+      if (names === undefined) names = importObject[imp.module] = Object.create(null);
       if (Object.hasOwn(names, imp.name) && names[imp.name] !== ext.value) {
-        fail(ERR_LINK, `${context}: imported twice with different values; this engine binds imports by name`);
+        fail(ERR_LINK, `${importContext(i, imp)}: imported twice with different values; this engine binds imports by name`);
       }
       names[imp.name] = ext.value;
-    });
+    }
 
     let instance;
     try {
@@ -852,38 +896,31 @@ export class Host {
       if (this.exiting) throw e; // `proc_exit` in the start function
       fail(ERR_INSTANTIATE, `${e}`);
     }
-    const handle = this.instances.insert({ exports: exportsOf(instance, loaded.info) });
+    const handle = this.instances.insert({ exports: new InstanceExports(instance, loaded.info) });
     if (handle === null) fail(ERR_NOMEM, 'out of instance handles');
     this.writeU32(outInstance, handle);
   }
 
   /** What one import descriptor names, checked against the import's kind. */
   resolveDescriptor(imp, kind, a, b) {
-    const unusedZero = (fieldsUsed) => {
-      const ok = fieldsUsed === 0 ? a === 0 && b === 0 : b === 0;
-      if (!ok) fail(ERR_INVAL, 'unused descriptor fields must be zero');
-    };
-    const expect = (want) => {
-      if (imp.kind !== want) fail(ERR_LINK, `the import is a ${imp.kind}, the descriptor gives a ${want}`);
-    };
     switch (kind) {
       case IMPORT_MEMORY:
-        unusedZero(0);
-        expect('memory');
-        return { kind: 'memory', type: null, value: this.memory };
+        unusedFieldsZero(a, b);
+        expectKind(imp, 'memory');
+        return this.memoryExtern;
       case IMPORT_TABLE:
-        unusedZero(0);
-        expect('table');
-        return { kind: 'table', type: null, value: this.table };
+        unusedFieldsZero(a, b);
+        expectKind(imp, 'table');
+        return this.tableExtern;
       case IMPORT_STACK_POINTER:
-        unusedZero(0);
-        expect('global');
-        return { kind: 'global', type: { valtype: 'i32', mutable: true }, value: this.stackPointer };
+        unusedFieldsZero(a, b);
+        expectKind(imp, 'global');
+        return this.stackPointerExtern;
       case IMPORT_GLOBAL: {
-        unusedZero(1);
+        unusedFieldsZero(0, b);
         const global = this.globals.get(a);
         if (!global) fail(ERR_BADHANDLE, `global handle ${a} is not live`);
-        expect('global');
+        expectKind(imp, 'global');
         return global;
       }
       case IMPORT_EXPORT: {
@@ -896,7 +933,7 @@ export class Host {
         return ext;
       }
       case IMPORT_HOST: {
-        unusedZero(0);
+        unusedFieldsZero(a, b);
         const ext = this.hostDefinition(imp.module, imp.name);
         if (!ext) fail(ERR_LINK, 'the host has no definition for it');
         return ext;
@@ -986,8 +1023,15 @@ export class Host {
     }
     if (mutable !== 0 && mutable !== 1) fail(ERR_INVAL, `mutable must be 0 or 1, not ${mutable}`);
     this.checkRange(outGlobal, 4);
-    const global = new WebAssembly.Global({ value: type, mutable: mutable === 1 }, initial);
-    const ext = { kind: 'global', type: { valtype: type, mutable: mutable === 1 }, value: global };
+    // An immutable global is imported as its plain value (a Number or a
+    // BigInt), which the JS API accepts for an immutable global import: no
+    // WebAssembly.Global, with its own backing store, per global (libdl
+    // makes two per library loaded, __memory_base and __table_base). Only a
+    // mutable global needs the object, to be shared.
+    const ext =
+      mutable === 1
+        ? { kind: 'global', type: GLOBAL_TYPES[type].mutable, value: new WebAssembly.Global({ value: type, mutable: true }, initial) }
+        : { kind: 'global', type: GLOBAL_TYPES[type].immutable, value: initial };
     const handle = this.globals.insert(ext);
     if (handle === null) fail(ERR_NOMEM, 'out of global handles');
     this.writeU32(outGlobal, handle);
@@ -998,6 +1042,7 @@ export class Host {
     const g = this.globals.get(global);
     if (!g) fail(ERR_BADHANDLE, `global handle ${global} is not live`);
     if (!g.type.mutable) fail(ERR_TYPE, `global ${global} is immutable`);
+    // Only mutable globals have a WebAssembly.Global (see global_new).
     // i32 globals take the low 32 bits.
     g.value.value = g.type.valtype === 'i32' ? Number(BigInt.asIntN(32, value)) : value;
   }
@@ -1018,7 +1063,7 @@ export class Host {
 
   /** Gives an instance a handle, as if `instance_new` had made it. */
   registerInstance(instance, info) {
-    return this.instances.insert({ exports: exportsOf(instance, info) });
+    return this.instances.insert({ exports: new InstanceExports(instance, info) });
   }
 }
 
@@ -1027,22 +1072,25 @@ export class Host {
  * `WebAssembly.Module.exports` and of the binary): IMPORT_EXPORT and
  * `export_*` name an export by its position in this list.
  */
-function exportsOf(instance, info) {
-  const list = info.exports;
-  const cache = new Map();
-  return {
-    length: list.length,
-    at(i) {
-      let ext = cache.get(i);
-      if (!ext) {
-        const e = list.at(i);
-        if (!e) return undefined;
-        ext = { kind: e.kind, type: e.type, value: instance.exports[e.name] };
-        cache.set(i, ext);
-      }
-      return ext;
-    },
-  };
+class InstanceExports {
+  constructor(instance, info) {
+    this.instance = instance;
+    this.list = info.exports;
+    this.cache = null; // export index -> extern, made on first use
+  }
+  get length() {
+    return this.list.length;
+  }
+  at(i) {
+    let ext = this.cache?.get(i);
+    if (!ext) {
+      const e = this.list.at(i);
+      if (!e) return undefined;
+      ext = { kind: e.kind, type: e.type, value: this.instance.exports[e.name] };
+      (this.cache ??= new Map()).set(i, ext);
+    }
+    return ext;
+  }
 }
 
 /**
