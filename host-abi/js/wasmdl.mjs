@@ -179,6 +179,11 @@ class Reader {
     this.pos += n;
     return slice;
   }
+  /** take(n) without the view (a typed array made per export name adds up). */
+  skip(n) {
+    if (n > this.bytes.length - this.pos) throw new Error(`${this.what}: unexpected end of data`);
+    this.pos += n;
+  }
   byte() {
     // Not take(1)[0]: that makes a typed-array view per byte.
     if (this.pos >= this.bytes.length) throw new Error(`${this.what}: unexpected end of data`);
@@ -191,14 +196,18 @@ class Reader {
       this.pos++;
       return first;
     }
+    // Shifts, not 2 ** (7 * i): Math.pow per byte made reading a module
+    // with 20,000 exports slow before V8 optimised this.
     let value = 0;
-    for (let i = 0; i < 5; i++) {
+    for (let shift = 0; shift < 28; shift += 7) {
       const b = this.byte();
-      if (i === 4 && (b & 0x7f) > 0x0f) throw new Error(`${this.what}: LEB128 value too large`);
-      value += (b & 0x7f) * 2 ** (7 * i);
-      if ((b & 0x80) === 0) return value;
+      value |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return value; // below 2^28: never negative
     }
-    throw new Error(`${this.what}: LEB128 value too long`);
+    const b = this.byte(); // the fifth: 4 bits left
+    if ((b & 0x7f) > 0x0f) throw new Error(`${this.what}: LEB128 value too large`);
+    if (b & 0x80) throw new Error(`${this.what}: LEB128 value too long`);
+    return (value | (b << 28)) >>> 0;
   }
   /** A signed LEB128 of any width, skipped. */
   skipSigned() {
@@ -259,7 +268,17 @@ function readGlobalType(r) {
   const valtype = readValType(r);
   const m = r.byte();
   if (m > 1) throw new Error('bad global mutability');
-  return { valtype, mutable: m === 1 };
+  return globalType(valtype, m === 1);
+}
+
+/** One object per global type: a library may define 10,000 globals of
+ *  one or two types. Never changed once made. */
+const GLOBAL_TYPES = [new Map(), new Map()]; // immutable, mutable: valtype -> type
+function globalType(valtype, mutable) {
+  const types = GLOBAL_TYPES[mutable ? 1 : 0];
+  let t = types.get(valtype);
+  if (t === undefined) types.set(valtype, (t = { valtype, mutable }));
+  return t;
 }
 
 /** Skips a constant expression (a global's initialiser). */
@@ -269,14 +288,14 @@ function skipConstExpr(r) {
     switch (op) {
       case 0x0b: return; // end
       case 0x41: case 0x42: r.skipSigned(); break; // i32.const, i64.const
-      case 0x43: r.take(4); break; // f32.const
-      case 0x44: r.take(8); break; // f64.const
+      case 0x43: r.skip(4); break; // f32.const
+      case 0x44: r.skip(8); break; // f64.const
       case 0x23: case 0xd2: r.u32(); break; // global.get, ref.func
       case 0xd0: r.skipSigned(); break; // ref.null heaptype
       case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e: break; // extended const
       case 0xfd: // v128.const
         if (r.u32() !== 12) throw new Error('unsupported constant expression');
-        r.take(16);
+        r.skip(16);
         break;
       default:
         throw new Error(`unsupported constant expression opcode 0x${op.toString(16)}`);
@@ -296,7 +315,7 @@ const EXTERN_KINDS = ['function', 'table', 'memory', 'global', 'tag'];
  */
 export function readModuleInfo(bytes) {
   const r = new Reader(bytes, 'module');
-  r.take(8); // magic and version, checked by the engine
+  r.skip(8); // magic and version, checked by the engine
   const types = [];
   const imports = [];
   const funcs = []; // function index space: types
@@ -309,6 +328,21 @@ export function readModuleInfo(bytes) {
     const id = r.byte();
     const s = new Reader(r.take(r.u32()), 'module');
     const count = id >= 1 && id <= 13 && id !== 8 && id !== 12 ? s.u32() : 0;
+    // The sections a library has one entry in per symbol (10,000 symbols:
+    // 10,000 functions, globals and 20,000 exports) each in a small
+    // function of its own, which V8 optimises soon, not in the loop below.
+    if (id === 3) {
+      readFunctionSection(s, count, types, funcs);
+      continue;
+    }
+    if (id === 6) {
+      readGlobalSection(s, count, globals);
+      continue;
+    }
+    if (id === 7) {
+      readExportSection(s, count, exports);
+      continue;
+    }
     for (let i = 0; i < count; i++) {
       switch (id) {
         case 1: { // type
@@ -346,10 +380,9 @@ export function readModuleInfo(bytes) {
           imports.push({ module, name, kind, type });
           break;
         }
-        case 3: funcs.push(types[s.u32()]); break; // function
         case 4: { // table (an initialiser expression may follow a 0x40 0x00 prefix)
           if (s.bytes[s.pos] === 0x40) {
-            s.take(2);
+            s.skip(2);
             tables.push(readTableType(s));
             skipConstExpr(s);
           } else {
@@ -358,16 +391,7 @@ export function readModuleInfo(bytes) {
           break;
         }
         case 5: memories.push(readLimits(s, 'memory')); break;
-        case 6: globals.push(readGlobalType(s)); skipConstExpr(s); break;
         case 13: s.byte(); tags.push(types[s.u32()]); break; // tag
-        case 7: { // export: where its name is; the rest when asked (ExportList)
-          const len = s.u32();
-          const offset = s.bytes.byteOffset + s.pos; // in the module's buffer
-          s.take(len);
-          const kind = s.byte();
-          exports.add(offset, len, kind, s.u32());
-          break;
-        }
         default: // sections whose content we do not need
           i = count;
       }
@@ -375,6 +399,28 @@ export function readModuleInfo(bytes) {
   }
   exports.seal();
   return { imports, exports };
+}
+
+function readFunctionSection(s, count, types, funcs) {
+  for (let i = 0; i < count; i++) funcs.push(types[s.u32()]);
+}
+
+function readGlobalSection(s, count, globals) {
+  for (let i = 0; i < count; i++) {
+    globals.push(readGlobalType(s));
+    skipConstExpr(s);
+  }
+}
+
+/** Where each export's name is; the rest when asked (ExportList). */
+function readExportSection(s, count, exports) {
+  for (let i = 0; i < count; i++) {
+    const len = s.u32();
+    const offset = s.bytes.byteOffset + s.pos; // in the module's buffer
+    s.skip(len);
+    const kind = s.byte();
+    exports.add(offset, len, kind, s.u32());
+  }
 }
 
 /**
@@ -528,12 +574,6 @@ function importContext(i, imp) {
   return `import ${i} (\`${imp.module}.${imp.name}\`)`;
 }
 
-/** The global types `global_new` makes, shared by its globals. */
-const GLOBAL_TYPES = {
-  i32: { mutable: { valtype: 'i32', mutable: true }, immutable: { valtype: 'i32', mutable: false } },
-  i64: { mutable: { valtype: 'i64', mutable: true }, immutable: { valtype: 'i64', mutable: false } },
-};
-
 /**
  * Compiled modules of this process, by their bytes (host-abi/SPEC.md,
  * "Caching compiled modules"): the same bytes are never compiled twice. The
@@ -611,7 +651,7 @@ export class Host {
     // made once (an extern is never changed once made).
     this.memoryExtern = { kind: 'memory', type: null, value: memory };
     this.tableExtern = { kind: 'table', type: null, value: table };
-    this.stackPointerExtern = { kind: 'global', type: { valtype: 'i32', mutable: true }, value: stackPointer };
+    this.stackPointerExtern = { kind: 'global', type: globalType('i32', true), value: stackPointer };
     // A DataView of the memory's current buffer (a new one after growth).
     this.view = null;
     // Set when the guest calls `proc_exit`: the exception that WASI throws
@@ -1030,8 +1070,8 @@ export class Host {
     // mutable global needs the object, to be shared.
     const ext =
       mutable === 1
-        ? { kind: 'global', type: GLOBAL_TYPES[type].mutable, value: new WebAssembly.Global({ value: type, mutable: true }, initial) }
-        : { kind: 'global', type: GLOBAL_TYPES[type].immutable, value: initial };
+        ? { kind: 'global', type: globalType(type, true), value: new WebAssembly.Global({ value: type, mutable: true }, initial) }
+        : { kind: 'global', type: globalType(type, false), value: initial };
     const handle = this.globals.insert(ext);
     if (handle === null) fail(ERR_NOMEM, 'out of global handles');
     this.writeU32(outGlobal, handle);
