@@ -106,6 +106,23 @@ let liveWasi = null;
 v8.setFlagsFromString('--semi-space-growth-factor=1');
 v8.setFlagsFromString('--heap-growing-percent=50');
 
+// Not done: compiling libdl.so with TurboFan before the program runs. V8
+// (11.3, node 20) runs libdl in Liftoff and tiers up only functions that get
+// hot, and a wasm function stays in the tier it was entered in (no on-stack
+// replacement), so a first dlopen's loops over 20,000 exports run in
+// Liftoff. V8 applies --no-wasm-lazy-compilation, --no-wasm-dynamic-tiering
+// and --wasm-tiering-budget set just around libdl's compile to libdl's
+// module alone, so it could be done without touching plugins; measured, as
+// main-thread CPU time of libdl's work in a first dlopen of
+// libsyms10000.so (V8's own compile of those bytes: 3.9 ms):
+//   as now                               4.8-5.3 ms
+//   eager Liftoff                        4.5 ms, start-up +5 ms
+//   smaller tiering budget (2,000)       4.2 ms, +15 ms CPU per process,
+//                                        +40 ms with 100 libraries
+//   eager Liftoff, then all TurboFan     3.4 ms, +90 ms CPU per process,
+//                                        ~+50 ms start-up
+// Each costs every process more than it saves a dlopen.
+
 async function main() {
   let config;
   try {
