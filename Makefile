@@ -22,7 +22,16 @@ TARGET        := wasm32-wasip1
 # libdl.so: a PIC no_std cdylib linked as a dylink.0 side module. -Bsymbolic
 # binds libdl's own symbols locally, so that libdl.so has no GOT imports and
 # a shim can instantiate it without being a linker itself.
-LIBDL_RUSTFLAGS := -C relocation-model=pic -C link-arg=-shared -C link-arg=--experimental-pic -C link-arg=-Bsymbolic
+#
+# For size (libdl.so's budget is 128 KiB, see bench/bench.mk): no Debug
+# formatting (libdl prints none outside tests), and a panic, which the crate's
+# lints keep off every API path, traps at once instead of formatting a
+# message; core and alloc built with their smaller implementations. Then
+# binaryen's wasm-opt -Oz (-g keeps the name section, for backtraces).
+LIBDL_SIZE_FLAGS := -Zfmt-debug=none -Zunstable-options -Cpanic=immediate-abort
+LIBDL_STD_FLAGS  := -Zbuild-std=core,alloc -Zbuild-std-features=optimize_for_size
+LIBDL_RUSTFLAGS := -C relocation-model=pic -C link-arg=-shared -C link-arg=--experimental-pic -C link-arg=-Bsymbolic \
+                   $(LIBDL_SIZE_FLAGS)
 LIBDL_SO  := $(BUILD)/libdl.so
 RUNNER    := $(ROOT)/target/release/wasmdl-run
 SYSROOT_T := $(BUILD)/sysroot
@@ -55,13 +64,20 @@ $(TOOLCHAIN_STAMP) $(TC)/env.mk: sysroot-overlay/toolchain/install.sh
 	@touch $(TC)/env.mk $(TOOLCHAIN_STAMP)
 
 # ---- libdl.so -------------------------------------------------------------
-LIBDL_SRC := $(wildcard libdl/src/*.rs) libdl/Cargo.toml Cargo.toml
+# The flags are a prerequisite too, through a file rewritten when they change.
+LIBDL_FLAGS_FILE := $(BUILD)/libdl.flags
+LIBDL_FLAGS_NOW  := $(LIBDL_RUSTFLAGS) $(LIBDL_STD_FLAGS) wasm-opt -Oz
+ifneq ($(file <$(LIBDL_FLAGS_FILE)),$(LIBDL_FLAGS_NOW))
+$(shell mkdir -p $(BUILD))
+$(file >$(LIBDL_FLAGS_FILE),$(LIBDL_FLAGS_NOW))
+endif
+LIBDL_SRC := $(wildcard libdl/src/*.rs) libdl/Cargo.toml Cargo.toml $(LIBDL_FLAGS_FILE)
 libdl: $(LIBDL_SO)
 $(LIBDL_SO): $(LIBDL_SRC) | $(TOOLCHAIN_STAMP)
 	@mkdir -p $(BUILD)
 	RUSTFLAGS="$(LIBDL_RUSTFLAGS)" $(CARGO_NIGHTLY) rustc -q -p libdl --target wasm32-unknown-unknown \
-	    -Zbuild-std=core,alloc --profile libdl --crate-type cdylib --target-dir $(BUILD)/cargo-wasm
-	cp $(BUILD)/cargo-wasm/wasm32-unknown-unknown/libdl/libdl.wasm $@
+	    $(LIBDL_STD_FLAGS) --profile libdl --crate-type cdylib --target-dir $(BUILD)/cargo-wasm
+	$(WASM_OPT) -Oz -g $(BUILD)/cargo-wasm/wasm32-unknown-unknown/libdl/libdl.wasm -o $@
 	@echo "libdl.so: $$(stat -c %s $@) bytes"
 
 # ---- the wasmtime runner --------------------------------------------------

@@ -14,27 +14,32 @@
 //! subsection that appears twice is an error, since a later copy would
 //! silently override the first.
 //!
-//! The binary is read by hand, with `Reader`: wasmparser, which libdl used
-//! before, cost libdl.so about 30 KB for encodings it never needs, and its
-//! per-item abstractions cost time on every export. The reader accepts what
-//! wasmparser's `Parser` and section readers accepted (the `parse_diff` fuzz
-//! target checks it against that older parser), the GC, typed-reference and
-//! compact-import encodings included, which it records as "other" (value
-//! code 0x00, type `None`).
+//! The binary is read with wasmparser (no_std, without validation): its
+//! `Parser` frames the sections and checks their order and the counts that
+//! must agree across sections; its readers read types (the GC, typed-reference
+//! and compact-import encodings included, recorded as "other": value code
+//! 0x00, type `None`), imports, functions, exports and `dylink.0`. Global and
+//! element sections are read item by item on its `BinaryReader`, with
+//! constant expressions skipped here: wasmparser decodes them with its
+//! whole operator reader, which would cost libdl.so about 23 KB for the dozen
+//! instructions a constant expression may hold.
 //!
 //! This phase does not validate code: the engine does that when the host
-//! compiles the module, so the code section is skipped by its size (only its
-//! count is read, to check it against the function section). Table, memory,
-//! tag and data sections are skipped the same way after their count. It
-//! assumes nothing about its input: every read is bounds-checked, counts are
-//! held to named limits (for types and imports, whose entries may hold
-//! several or none, their running total), and no allocation reserves more
-//! entries than the bytes left could hold.
+//! compiles the module, so the code section is skipped by its size (the
+//! parser checks its count against the function section's). Table, memory,
+//! tag and data sections are not read. Counts libdl allocates by are held to
+//! named limits, and no allocation reserves more entries than the bytes of
+//! the section could hold.
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
+
+use wasmparser::{
+    BinaryReader, BinaryReaderError, Chunk, CompositeInnerType, Dylink0SectionReader,
+    Dylink0Subsection, ExportSectionReader, ExternalKind, GlobalType, HeapType, Parser, Payload,
+    RefType, SectionLimited, TypeRef, ValType,
+};
 
 use crate::error::{Error, Result};
 
@@ -46,24 +51,6 @@ pub const MAX_NEEDED: usize = 1_024;
 pub const MAX_NAME_BYTES: usize = 64 * 1024;
 /// log2 of the largest alignment a module may ask for (64 KiB, one page).
 pub const MAX_ALIGN_LOG2: u32 = 16;
-
-// Implementation limits of the binary format, as wasmparser (wasmtime's
-// parser) sets them: a module over one is refused by the engine anyway, and
-// holding to the same ones keeps this parser accepting what the older one did.
-
-/// Any string (a custom section's name; names libdl keeps are then held to
-/// `MAX_NAME_BYTES`). `dylink.0` strings are not held to it, as in wasmparser.
-const MAX_STRING_BYTES: usize = 100_000;
-/// Parameters of one function type, and results.
-const MAX_PARAMS: usize = 1_000;
-/// Types in one recursion group (`rec`).
-const MAX_REC_GROUP: usize = 1_000_000;
-/// Declared supertypes of one subtype.
-const MAX_SUPERTYPES: usize = 5;
-/// Fields of one struct type.
-const MAX_STRUCT_FIELDS: usize = 10_000;
-/// The largest type index a reference type may name (2^20 - 1).
-const MAX_TYPE_INDEX: u64 = (1 << 20) - 1;
 
 /// `WASM_SYM_BINDING_WEAK`, the flag of EXPORT_INFO/IMPORT_INFO entries.
 pub const WASM_SYM_BINDING_WEAK: u32 = 0x1;
@@ -309,24 +296,15 @@ pub enum Expect {
 const WASM_MAGIC: [u8; 4] = *b"\0asm";
 
 // ---- errors -----------------------------------------------------------------
-//
-// Errors are sticky: a read that fails records why in its `Reader` (the
-// first failure only) and returns a zero value, and the reader then stands
-// at its end, so that every later read fails too. Code reads straight ahead
-// without a check after every read, loops over counts stop as soon as the
-// reader has failed (`ok()`), and the error is taken once, where a section
-// ends (`merge`) and at the end of the module. A value read after a failure
-// is never used for anything but to reach that point: no allocation is
-// sized by it (see `room`), no loop runs on it.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why this phase refuses a module: wasmparser's error, whose message and
+/// offset are kept as they are, or one of libdl's own checks.
 enum Fail {
-    /// Malformed at byte `at` (absolute): `what`, or, with `byte`, "invalid
-    /// leading byte (0x..) for `what`" (wasmparser's wording).
+    Wasm(BinaryReaderError),
+    /// Malformed at byte `at`: `what`.
     Bad {
-        at: usize,
+        at: u64,
         what: &'static str,
-        byte: Option<u8>,
     },
     /// A count or size over one of the named limits.
     Limit {
@@ -340,11 +318,11 @@ enum Fail {
     BadNeededName,
 }
 
-fn bad(at: usize, what: &'static str) -> Fail {
-    Fail::Bad {
-        at,
-        what,
-        byte: None,
+type R<T> = core::result::Result<T, Fail>;
+
+impl From<BinaryReaderError> for Fail {
+    fn from(e: BinaryReaderError) -> Fail {
+        Fail::Wasm(e)
     }
 }
 
@@ -352,12 +330,13 @@ impl From<Fail> for Error {
     #[cold]
     fn from(f: Fail) -> Error {
         match f {
-            Fail::Bad { at, what, byte } => Error::Malformed {
-                offset: at,
-                message: match byte {
-                    None => what.to_string(),
-                    Some(b) => format!("invalid leading byte ({b:#x}) for {what}"),
-                },
+            Fail::Wasm(e) => Error::Malformed {
+                offset: e.offset() as usize,
+                message: e.message().to_string(),
+            },
+            Fail::Bad { at, what } => Error::Malformed {
+                offset: at as usize,
+                message: what.to_string(),
             },
             Fail::Limit { what, value, max } => Error::Limit {
                 what,
@@ -372,348 +351,33 @@ impl From<Fail> for Error {
     }
 }
 
-// ---- the reader -------------------------------------------------------------
-
-const EOF: &str = "unexpected end-of-file";
-const TRAILING: &str = "section size mismatch: unexpected data at the end of the section";
-
-/// A bounds-checked cursor. `data` is the file up to the end of what is
-/// being read (a section, a subsection), so `pos` is an absolute file offset
-/// that errors carry as is, and reading past `data` is reading past the end
-/// of that section. `err` is the first failure (see "errors" above).
-#[derive(Clone)]
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-    err: Option<Fail>,
+fn limit(what: &'static str, value: usize, max: usize) -> R<()> {
+    if value > max {
+        return Err(Fail::Limit { what, value, max });
+    }
+    Ok(())
 }
 
-impl<'a> Reader<'a> {
-    fn ok(&self) -> bool {
-        self.err.is_none()
-    }
-
-    fn at_end(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
-    /// Bytes left before the end.
-    fn left(&self) -> usize {
-        self.data.len().saturating_sub(self.pos)
-    }
-
-    /// Records `f` unless a failure came first, and stops the reader.
-    #[cold]
-    #[inline(never)]
-    fn fail(&mut self, f: Fail) {
-        if self.err.is_none() {
-            self.err = Some(f);
-        }
-        self.pos = self.data.len();
-    }
-
-    fn bad(&mut self, at: usize, what: &'static str) {
-        self.fail(bad(at, what));
-    }
-
-    /// `byte` (at `at`) does not start any `what`.
-    fn bad_byte(&mut self, at: usize, byte: u8, what: &'static str) {
-        self.fail(Fail::Bad {
-            at,
-            what,
-            byte: Some(byte),
-        });
-    }
-
-    /// Takes the failure of a reader made from this one.
-    fn merge(&mut self, sub: &Reader<'_>) {
-        if let Some(f) = sub.err {
-            self.fail(f);
-        }
-    }
-
-    /// Fails with `Fail::Limit` if `value` is over `max`; returns whether it is not.
-    fn limit(&mut self, what: &'static str, value: usize, max: usize) -> bool {
-        if value > max {
-            self.fail(Fail::Limit { what, value, max });
-            return false;
-        }
-        true
-    }
-
-    /// A name libdl keeps, held to `MAX_NAME_BYTES`.
-    fn name(&mut self, s: &str) -> String {
-        if !self.limit("symbol name length", s.len(), MAX_NAME_BYTES) {
-            return String::new();
-        }
-        s.to_string()
-    }
-
-    #[inline]
-    fn peek(&mut self) -> u8 {
-        match self.data.get(self.pos) {
-            Some(b) => *b,
-            None => {
-                self.bad(self.pos, EOF);
-                0
-            }
-        }
-    }
-
-    #[inline]
-    fn byte(&mut self) -> u8 {
-        match self.data.get(self.pos) {
-            Some(b) => {
-                // `pos` indexes a byte of `data`, so `pos + 1 <= data.len()`.
-                self.pos += 1;
-                *b
-            }
-            None => {
-                self.bad(self.pos, EOF);
-                0
-            }
-        }
-    }
-
-    /// The next `n` bytes (none after a failure).
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let start = self.pos;
-        match start
-            .checked_add(n)
-            .and_then(|end| self.data.get(start..end))
-        {
-            Some(s) => {
-                // `s` lies within `data`: `pos + s.len() <= data.len()`.
-                self.pos += s.len();
-                s
-            }
-            None => {
-                self.bad(start, EOF);
-                &[]
-            }
-        }
-    }
-
-    /// A reader over the next `n` bytes (a section or subsection of size
-    /// `n`), which this one skips; `what` says why it cannot be read whole.
-    fn sub(&mut self, n: usize, what: &'static str) -> Reader<'a> {
-        let start = self.pos;
-        match start.checked_add(n).and_then(|end| self.data.get(..end)) {
-            Some(data) => {
-                self.pos = data.len();
-                Reader {
-                    data,
-                    pos: start,
-                    err: None,
-                }
-            }
-            None => {
-                self.bad(start, what);
-                Reader {
-                    data: &[],
-                    pos: 0,
-                    err: self.err,
-                }
-            }
-        }
-    }
-
-    /// What a section reader checks after its last item.
-    fn done(&mut self) {
-        if !self.at_end() {
-            self.bad(self.pos, TRAILING);
-        }
-    }
-
-    /// An unsigned LEB128 `u32`: at most 5 bytes, and in the 5th the
-    /// continuation bit and the 3 bits above bit 31 clear.
-    #[inline]
-    fn u32(&mut self) -> u32 {
-        let b = self.byte();
-        if b < 0x80 {
-            return b.into();
-        }
-        self.u32_rest(b)
-    }
-
-    fn u32_rest(&mut self, first: u8) -> u32 {
-        let mut v = u32::from(first & 0x7f);
-        let mut shift = 7;
-        loop {
-            let b = self.byte();
-            if shift == 28 && b >> 4 != 0 {
-                self.bad(self.pos - 1, leb_error(b, LEB_U32));
-                return 0;
-            }
-            v |= u32::from(b & 0x7f) << shift;
-            // At shift 28 the check above left `b < 0x10`: this returns.
-            if b & 0x80 == 0 {
-                return v;
-            }
-            shift += 7;
-        }
-    }
-
-    /// An unsigned LEB128 `u64` (limits, which wasmparser reads as 64-bit
-    /// for every memory and table): at most 10 bytes.
-    fn u64(&mut self) {
-        let mut shift = 0;
-        loop {
-            let b = self.byte();
-            if shift == 63 && b >> 1 != 0 {
-                return self.bad(self.pos - 1, leb_error(b, LEB_U64));
-            }
-            if b & 0x80 == 0 {
-                return;
-            }
-            shift += 7;
-        }
-    }
-
-    /// A signed LEB128 of `bits` bits (32, 33 or 64), sign-extended: at most
-    /// `ceil(bits / 7)` bytes, and in the last one the continuation bit clear
-    /// and the bits above the sign bit equal to it. `ty`: its `LEB_` kind.
-    fn signed(&mut self, bits: u32, ty: usize) -> i64 {
-        let mut v = 0i64;
-        let mut shift = 0;
-        loop {
-            let b = self.byte();
-            v |= i64::from(b & 0x7f) << shift;
-            let last = shift + 7 >= bits;
-            // The last byte's bits from the sign bit up, as 0 or -1 when
-            // they are all equal (`b << 1` drops the continuation bit).
-            if last && (b & 0x80 != 0 || !matches!(((b << 1) as i8) >> (bits - shift), 0 | -1)) {
-                self.bad(self.pos - 1, leb_error(b, ty));
-                return 0;
-            }
-            if last || b & 0x80 == 0 {
-                let used = shift + 7;
-                if used < 64 {
-                    v = (v << (64 - used)) >> (64 - used);
-                }
-                return v;
-            }
-            shift += 7;
-        }
-    }
-
-    /// A string of at most `max` bytes, valid UTF-8 ("" after a failure).
-    fn str(&mut self, max: usize) -> &'a str {
-        let at = self.pos;
-        let n = self.u32() as usize;
-        if n > max {
-            self.bad(at, "string size out of bounds");
-            return "";
-        }
-        let start = self.pos;
-        match core::str::from_utf8(self.take(n)) {
-            Ok(s) => s,
-            Err(e) => {
-                self.bad(
-                    start.saturating_add(e.valid_up_to()),
-                    "malformed UTF-8 encoding",
-                );
-                ""
-            }
-        }
-    }
-
-    /// A count of at most `max` items (`what`: the message when over).
-    fn small_count(&mut self, max: usize, what: &'static str) -> usize {
-        let at = self.pos;
-        let n = self.u32() as usize;
-        if n > max {
-            self.bad(at, what);
-            return 0;
-        }
-        n
-    }
-
-    /// How many of `count` items, each at least `min_bytes` long, to reserve
-    /// room for: never more than the bytes left could hold, so that a small
-    /// file cannot make libdl allocate for a count it does not contain.
-    fn room(&self, count: usize, min_bytes: usize) -> usize {
-        count.min(self.left() / min_bytes)
-    }
+/// A name libdl keeps, held to `MAX_NAME_BYTES`.
+fn name(s: &str) -> R<String> {
+    limit("symbol name length", s.len(), MAX_NAME_BYTES)?;
+    Ok(s.to_string())
 }
 
-// The LEB128 kinds, for their messages (wasmparser's).
-const LEB_U32: usize = 0;
-const LEB_U64: usize = 1;
-const LEB_I32: usize = 2;
-const LEB_I64: usize = 3;
-const LEB_S33: usize = 4;
-const LEB_ERRORS: [[&str; 2]; 5] = [
-    [
-        "invalid var_u32: integer too large",
-        "invalid var_u32: integer representation too long",
-    ],
-    [
-        "invalid var_u64: integer too large",
-        "invalid var_u64: integer representation too long",
-    ],
-    [
-        "invalid var_i32: integer too large",
-        "invalid var_i32: integer representation too long",
-    ],
-    [
-        "invalid var_i64: integer too large",
-        "invalid var_i64: integer representation too long",
-    ],
-    [
-        "invalid var_s33: integer representation too long",
-        "invalid var_s33: integer representation too long",
-    ],
-];
-
-/// Why the last byte `b` of a LEB128 of kind `ty` is refused: a set
-/// continuation bit makes it too long, other bits too large.
-fn leb_error(b: u8, ty: usize) -> &'static str {
-    LEB_ERRORS
-        .get(ty)
-        .and_then(|m| m.get(usize::from(b >> 7)))
-        .copied()
-        .unwrap_or(EOF)
+fn val_code(v: ValType) -> ValCode {
+    match v {
+        ValType::I32 => 0x7f,
+        ValType::I64 => 0x7e,
+        ValType::F32 => 0x7d,
+        ValType::F64 => 0x7c,
+        ValType::V128 => 0x7b,
+        ValType::Ref(r) if r.is_func_ref() => 0x70,
+        ValType::Ref(r) if r.is_extern_ref() => 0x6f,
+        ValType::Ref(_) => 0x00,
+    }
 }
 
 // ---- sections ------------------------------------------------------------------
-
-const SEC_CUSTOM: u8 = 0;
-const SEC_TYPE: u8 = 1;
-const SEC_IMPORT: u8 = 2;
-const SEC_FUNCTION: u8 = 3;
-const SEC_TABLE: u8 = 4;
-const SEC_MEMORY: u8 = 5;
-const SEC_GLOBAL: u8 = 6;
-const SEC_EXPORT: u8 = 7;
-const SEC_START: u8 = 8;
-const SEC_ELEMENT: u8 = 9;
-const SEC_CODE: u8 = 10;
-const SEC_DATA: u8 = 11;
-const SEC_DATA_COUNT: u8 = 12;
-const SEC_TAG: u8 = 13;
-
-/// Where a known section must come, by id: the binary format's order, with
-/// the tag section (exception handling) after memory and data count before
-/// code. 0: not a known section (skipped, and not ordered).
-fn section_rank(id: u8) -> u8 {
-    match id {
-        SEC_TYPE => 1,
-        SEC_IMPORT => 2,
-        SEC_FUNCTION => 3,
-        SEC_TABLE => 4,
-        SEC_MEMORY => 5,
-        SEC_TAG => 6,
-        SEC_GLOBAL => 7,
-        SEC_EXPORT => 8,
-        SEC_START => 9,
-        SEC_ELEMENT => 10,
-        SEC_DATA_COUNT => 11,
-        SEC_CODE => 12,
-        SEC_DATA => 13,
-        _ => 0,
-    }
-}
 
 pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
     match bytes.get(0..4) {
@@ -734,562 +398,202 @@ pub fn parse(bytes: &[u8], expect: Expect) -> Result<Module> {
     Ok(m)
 }
 
-/// Every section after the header, in order.
-fn read_sections(bytes: &[u8]) -> core::result::Result<Module, Fail> {
+/// Every section, through wasmparser's `Parser`, which frames them and
+/// checks their order and the function/code and data count/data counts.
+fn read_sections(bytes: &[u8]) -> R<Module> {
     let mut m = Module::default();
-    let mut r = Reader {
-        data: bytes,
-        pos: 8,
-        err: None,
-    };
-    let mut rank = 0;
-    // The counts of the function, code, data count and data sections.
-    let mut func_count: Option<u32> = None;
-    let mut code_count: Option<u32> = None;
-    let mut data_count: Option<u32> = None;
-    let mut data_entries: Option<u32> = None;
-    while !r.at_end() {
-        let is_first = r.pos == 8;
-        let id_at = r.pos;
-        let id = r.byte();
-        if id & 0x80 != 0 {
-            r.bad(id_at, "malformed section id");
-        }
-        let size = r.u32() as usize;
-        let mut s = r.sub(size, "section extends past the end of the file");
-
-        let this = section_rank(id);
-        if this != 0 {
-            if this == rank {
-                s.bad(s.pos, "duplicate section");
-            } else if this < rank {
-                s.bad(s.pos, "section out of order");
+    let mut parser = Parser::new(0);
+    let mut pos = 0usize;
+    let mut first = true;
+    loop {
+        let rest = bytes.get(pos..).unwrap_or_default();
+        let (consumed, payload) = match parser.parse(rest, true)? {
+            Chunk::Parsed { consumed, payload } => (consumed, payload),
+            // With `eof` set the parser reports truncation as an error and
+            // never asks for more; a truncated module either way.
+            Chunk::NeedMoreData(_) => {
+                return Err(Fail::Bad {
+                    at: bytes.len() as u64,
+                    what: EOF,
+                })
             }
-            rank = this;
+        };
+        pos = pos.saturating_add(consumed);
+        let is_first = first;
+        if !matches!(payload, Payload::Version { .. }) {
+            first = false;
         }
-        match id {
-            SEC_CUSTOM => match s.str(MAX_STRING_BYTES) {
-                "dylink" => s.fail(Fail::OldDylink),
+        match payload {
+            Payload::CustomSection(c) => match c.name() {
+                "dylink" => return Err(Fail::OldDylink),
                 "dylink.0" => {
                     if !is_first || m.dylink.is_some() {
-                        s.fail(Fail::DylinkNotFirst);
+                        return Err(Fail::DylinkNotFirst);
                     }
-                    m.dylink = Some(read_dylink0(&mut s));
+                    // Not `as_known()`, which would link in wasmparser's
+                    // readers of every custom section it knows.
+                    let data = BinaryReader::new(c.data(), c.data_offset());
+                    m.dylink = Some(read_dylink0(Dylink0SectionReader::new(data))?);
                 }
                 _ => {}
             },
-            SEC_TYPE => read_types(&mut s, &mut m),
-            SEC_IMPORT => read_imports(&mut s, &mut m),
-            SEC_FUNCTION => {
-                let count = s.u32();
-                s.limit("number of functions", count as usize, MAX_FUNCTIONS);
-                m.funcs.reserve(s.room(count as usize, 1));
+            Payload::TypeSection(r) => {
+                for group in r {
+                    for sub in group?.into_types() {
+                        let sig = match &sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some(Sig {
+                                params: f.params().iter().map(|v| val_code(*v)).collect(),
+                                results: f.results().iter().map(|v| val_code(*v)).collect(),
+                            }),
+                            _ => None,
+                        };
+                        m.types.push(sig);
+                        limit("number of types", m.types.len(), MAX_FUNCTIONS)?;
+                    }
+                }
+            }
+            Payload::ImportSection(r) => {
+                for imp in r.into_imports() {
+                    let imp = imp?;
+                    let kind = match imp.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            m.funcs.push(ty);
+                            ImportKind::Func { ty }
+                        }
+                        TypeRef::Memory(_) => ImportKind::Memory,
+                        TypeRef::Table(_) => ImportKind::Table,
+                        TypeRef::Global(g) => {
+                            let ty = val_code(g.content_type);
+                            m.globals.push((ty, g.mutable));
+                            ImportKind::Global {
+                                ty,
+                                mutable: g.mutable,
+                            }
+                        }
+                        TypeRef::Tag(_) => ImportKind::Tag,
+                    };
+                    m.imports.push(Import {
+                        module: name(imp.module)?,
+                        name: name(imp.name)?,
+                        kind,
+                    });
+                    limit("number of imports", m.imports.len(), MAX_IMPORTS)?;
+                }
+            }
+            Payload::FunctionSection(r) => {
+                let count = r.count() as usize;
+                limit("number of functions", count, MAX_FUNCTIONS)?;
+                // A type index takes at least a byte.
+                m.funcs.reserve(count.min(section_len(&r)));
+                for ty in r {
+                    m.funcs.push(ty?);
+                }
+            }
+            Payload::GlobalSection(r) => read_globals(items(bytes, &r)?, &mut m)?,
+            Payload::ExportSection(r) => read_exports(r, &mut m)?,
+            Payload::ElementSection(r) => {
+                let (mut r, count) = items(bytes, &r)?;
                 for _ in 0..count {
-                    if !s.ok() {
-                        break;
-                    }
-                    m.funcs.push(s.u32());
+                    read_element(&mut r, &mut m)?;
                 }
-                s.done();
-                func_count = Some(count);
+                section_end(&r)?;
             }
-            SEC_GLOBAL => {
-                let count = s.u32() as usize;
-                s.limit("number of globals", count, MAX_FUNCTIONS);
-                // A global takes at least 3 bytes: type, flags, `end`.
-                m.globals.reserve(s.room(count, 3));
-                for _ in 0..count {
-                    if !s.ok() {
-                        break;
-                    }
-                    m.globals.push(global_type(&mut s));
-                    let start = s.pos;
-                    skip_const_expr(&mut s);
-                    if let Some(v) = s.data.get(start..s.pos).and_then(plain_i32_const) {
-                        m.i32_inits.push((m.globals.len() as u32 - 1, v));
-                    }
-                }
-                s.done();
-            }
-            SEC_EXPORT => read_exports(&mut s, &mut m),
-            SEC_ELEMENT => {
-                let count = s.u32();
-                for _ in 0..count {
-                    if !s.ok() {
-                        break;
-                    }
-                    read_element(&mut s, &mut m);
-                }
-                s.done();
-            }
-            SEC_START | SEC_DATA_COUNT => {
-                let n = s.u32();
-                if !s.at_end() {
-                    s.bad(
-                        s.pos,
-                        if id == SEC_START {
-                            "unexpected content in the start section"
-                        } else {
-                            "unexpected content in the data count section"
-                        },
-                    );
-                }
-                if id == SEC_DATA_COUNT {
-                    data_count = Some(n);
+            // Function bodies are the engine's to validate: skipped unread.
+            // (The parser hands the section over before all of it is there.)
+            Payload::CodeSectionStart { size, .. } => {
+                parser.skip_section();
+                pos = pos.saturating_add(size as usize);
+                if pos > bytes.len() {
+                    return Err(Fail::Bad {
+                        at: bytes.len() as u64,
+                        what: EOF,
+                    });
                 }
             }
-            SEC_CODE => {
-                // Function bodies are the engine's to validate: only the
-                // count is read, and the rest skipped by the section size.
-                let at = s.pos;
-                code_count = Some(s.u32());
-                check_code_count(&mut s, func_count, code_count, at);
-            }
-            SEC_DATA => {
-                data_entries = Some(s.u32());
-                check_data_count(&mut s, data_count, data_entries, r.pos);
-            }
-            // Table, memory and tag sections: only their count is read (what
-            // libdl needs of tables and memories, it reads from imports).
-            SEC_TABLE | SEC_MEMORY | SEC_TAG => {
-                s.u32();
-            }
-            // An unknown section id: the engine refuses it if it must.
+            Payload::End(_) => return Ok(m),
             _ => {}
         }
-        r.merge(&s);
-    }
-    let end = r.pos;
-    check_code_count(&mut r, func_count, code_count, end);
-    check_data_count(&mut r, data_count, data_entries, end);
-    match r.err {
-        Some(f) => Err(f),
-        None => Ok(m),
     }
 }
 
-/// The function section's count against the code section's, where they
-/// can be compared: at the code section, and at the end of the module.
-fn check_code_count(r: &mut Reader<'_>, funcs: Option<u32>, code: Option<u32>, at: usize) {
-    match (funcs, code) {
-        (Some(n), Some(m)) if n != m => {
-            r.bad(at, "function and code section have inconsistent lengths")
-        }
-        (Some(n), None) if n > 0 => r.bad(
-            at,
-            "function section has non-zero count but code section is absent",
-        ),
-        (None, Some(m)) if m > 0 => r.bad(
-            at,
-            "function section is absent but code section has non-zero count",
-        ),
-        _ => {}
-    }
+/// The number of bytes a section reader covers.
+fn section_len<T>(r: &SectionLimited<'_, T>) -> usize {
+    let range = r.range();
+    range.end.saturating_sub(range.start) as usize
 }
 
-/// The data count section's count against the data section's.
-fn check_data_count(r: &mut Reader<'_>, count: Option<u32>, data: Option<u32>, at: usize) {
-    match (count, data) {
-        (Some(n), Some(m)) if n != m => {
-            r.bad(at, "data count and data section have inconsistent lengths")
-        }
-        (Some(n), None) if n > 0 => r.bad(at, "data count is non-zero but data section is absent"),
-        _ => {}
-    }
+/// A section libdl reads item by item itself (globals and elements, whose
+/// constant expressions wasmparser would decode with its whole operator
+/// reader, which costs libdl.so about 23 KB): a reader past its count.
+fn items<'a, T>(bytes: &'a [u8], r: &SectionLimited<'a, T>) -> R<(BinaryReader<'a>, u32)> {
+    let range = r.range();
+    let data = bytes
+        .get(range.start as usize..range.end as usize)
+        .unwrap_or_default();
+    let mut r = BinaryReader::new(data, range.start);
+    let count = r.read_var_u32()?;
+    Ok((r, count))
 }
 
-// ---- types -------------------------------------------------------------------------
-//
-// Value and type encodings, by their first byte (the binary format's table;
-// the GC, typed-reference, shared-everything, custom-descriptor and
-// stack-switching encodings included, as wasmparser reads them):
-//   0x7f..0x7b  i32 i64 f32 f64 v128
-//   0x68..0x75  abstract heap types, the short form `(ref null ht)`
-//   0x63/0x64   `(ref null ht)` / `(ref ht)`, then a heap type
-//   0x65        shared;  0x62 exact;  0x4c/0x4d describes/descriptor
-//   0x60 func, 0x5f struct, 0x5e array, 0x5d cont;  0x50/0x4f sub;  0x4e rec
+/// wasmparser's wording, for what libdl finds itself.
+const EOF: &str = "unexpected end-of-file";
+const TRAILING: &str = "section size mismatch: unexpected data at the end of the section";
 
-const TY_FUNC: u8 = 0x60;
-const TY_STRUCT: u8 = 0x5f;
-const TY_ARRAY: u8 = 0x5e;
-const TY_CONT: u8 = 0x5d;
-const TY_SUB: u8 = 0x50;
-const TY_SUB_FINAL: u8 = 0x4f;
-const TY_REC: u8 = 0x4e;
-const TY_DESCRIBES: u8 = 0x4c;
-const TY_DESCRIPTOR: u8 = 0x4d;
-const TY_SHARED: u8 = 0x65;
-const TY_EXACT: u8 = 0x62;
-const TY_REF_NULL: u8 = 0x63;
-const TY_REF: u8 = 0x64;
-const FUNCREF: u8 = 0x70;
-const EXTERNREF: u8 = 0x6f;
-
-/// An abstract heap type's byte (read at `at`), as a value code: funcref
-/// and externref keep theirs, every other reference is "other" (0x00).
-fn abstract_heap(r: &mut Reader<'_>, at: usize, what: &'static str) -> ValCode {
-    match r.byte() {
-        b @ (FUNCREF | EXTERNREF) => b,
-        0x68..=0x75 => 0,
-        _ => {
-            r.bad(at, what);
-            0
-        }
+/// After a section's last item: nothing may follow.
+fn section_end(r: &BinaryReader<'_>) -> R<()> {
+    if !r.eof() {
+        return Err(Fail::Bad {
+            at: r.original_position(),
+            what: TRAILING,
+        });
     }
+    Ok(())
 }
 
-/// A heap type (after 0x63/0x64, or in `ref.null`): a type index as a
-/// non-negative s33, or an abstract type (maybe shared, or exact with an
-/// index). Returns its value code and, for an exact type, its index.
-fn heap_type(r: &mut Reader<'_>) -> (ValCode, u32) {
-    let mut ahead = r.clone();
-    let v = ahead.signed(33, LEB_S33);
-    if v >= 0 || !ahead.ok() {
-        *r = ahead;
-        if v as u64 > MAX_TYPE_INDEX {
-            r.bad(r.pos, "type index greater than implementation limits");
-        }
-        return (0, 0);
-    }
-    match r.peek() {
-        TY_SHARED => {
-            r.byte();
-            let at = r.pos;
-            (abstract_heap(r, at, "invalid abstract heap type"), 0)
-        }
-        TY_EXACT => {
-            r.byte();
-            (0, r.u32())
-        }
-        _ => {
-            let at = r.pos;
-            (abstract_heap(r, at, "invalid heap type"), 0)
-        }
-    }
-}
-
-/// A reference type; `what` is the message for a byte that starts none.
-fn ref_type(r: &mut Reader<'_>, what: &'static str) -> ValCode {
-    let at = r.pos;
-    match r.peek() {
-        TY_REF_NULL | TY_REF => {
-            r.byte();
-            let (code, exact) = heap_type(r);
-            if u64::from(exact) > MAX_TYPE_INDEX {
-                r.bad(at, "type index too large");
-            }
-            code
-        }
-        TY_EXACT => {
-            r.bad(at, "unexpected exact type");
-            0
-        }
-        TY_SHARED => {
-            r.byte();
-            let at = r.pos;
-            abstract_heap(r, at, what)
-        }
-        _ => abstract_heap(r, at, what),
-    }
-}
-
-fn val_type(r: &mut Reader<'_>) -> ValCode {
-    match r.peek() {
-        b @ 0x7b..=0x7f => {
-            r.byte();
-            b
-        }
-        _ => ref_type(r, "invalid value type"),
-    }
-}
-
-/// A struct or array field: a value type or a packed i8/i16, and mutability.
-fn field_type(r: &mut Reader<'_>) {
-    if matches!(r.peek(), 0x77 | 0x78) {
-        r.byte();
-    } else {
-        val_type(r);
-    }
-    if r.byte() > 1 {
-        r.bad(r.pos, "malformed mutability byte for field type");
-    }
-}
-
-fn type_index(r: &mut Reader<'_>) {
-    if u64::from(r.u32()) > MAX_TYPE_INDEX {
-        r.bad(r.pos, "type index greater than implementation limits");
-    }
-}
-
-fn val_types(r: &mut Reader<'_>, what: &'static str) -> Vec<ValCode> {
-    let n = r.small_count(MAX_PARAMS, what);
-    let mut v = Vec::with_capacity(r.room(n, 1));
-    for _ in 0..n {
-        if !r.ok() {
-            break;
-        }
-        v.push(val_type(r));
-    }
-    v
-}
-
-/// A composite type whose first byte `b` was read: the signature of a
-/// function type, `None` for the others.
-fn composite_type(r: &mut Reader<'_>, mut b: u8) -> Option<Sig> {
-    if b == TY_SHARED {
-        b = r.byte();
-    }
-    if b == TY_DESCRIBES {
-        type_index(r);
-        b = r.byte();
-    }
-    if b == TY_DESCRIPTOR {
-        type_index(r);
-        b = r.byte();
-    }
-    match b {
-        TY_FUNC => {
-            let params = val_types(r, "function params size is out of bounds");
-            let results = val_types(r, "function returns size is out of bounds");
-            return Some(Sig { params, results });
-        }
-        TY_ARRAY => field_type(r),
-        TY_STRUCT => {
-            let n = r.small_count(MAX_STRUCT_FIELDS, "struct fields size is out of bounds");
-            for _ in 0..n {
-                if !r.ok() {
-                    break;
-                }
-                field_type(r);
-            }
-        }
-        TY_CONT => {
-            let v = r.signed(33, LEB_S33);
-            if v < 0 {
-                r.bad(r.pos, "invalid continuation type");
-            } else if v as u64 > MAX_TYPE_INDEX {
-                r.bad(r.pos, "type index greater than implementation limits");
-            }
-        }
-        _ => r.bad_byte(r.pos - 1, b, "type"),
-    }
-    None
-}
-
-/// One subtype (`sub`, `sub final` or a bare composite type), recorded.
-fn sub_type(r: &mut Reader<'_>, m: &mut Module) {
-    let mut b = r.byte();
-    if b == TY_SUB || b == TY_SUB_FINAL {
-        let n = r.small_count(MAX_SUPERTYPES, "supertype idxs size is out of bounds");
-        for _ in 0..n {
-            type_index(r);
-        }
-        b = r.byte();
-    }
-    m.types.push(composite_type(r, b));
-    r.limit("number of types", m.types.len(), MAX_FUNCTIONS);
-}
-
-/// The type section: recursion groups of subtypes, every type recorded.
-fn read_types(s: &mut Reader<'_>, m: &mut Module) {
-    let count = s.u32() as usize;
-    // A group may hold no type or many: the limit is on the types. A
-    // function type takes at least 3 bytes.
-    m.types.reserve(s.room(count, 3).min(MAX_FUNCTIONS));
+fn read_globals((mut r, count): (BinaryReader<'_>, u32), m: &mut Module) -> R<()> {
+    let count = count as usize;
+    limit("number of globals", count, MAX_FUNCTIONS)?;
+    // A global takes at least 3 bytes: type, flags, `end`.
+    m.globals.reserve(count.min(r.bytes_remaining() / 3));
     for _ in 0..count {
-        if !s.ok() {
-            break;
-        }
-        if s.peek() == TY_REC {
-            s.byte();
-            let n = s.small_count(MAX_REC_GROUP, "rec group types size is out of bounds");
-            for _ in 0..n {
-                if !s.ok() {
-                    break;
-                }
-                sub_type(s, m);
-            }
-        } else {
-            sub_type(s, m);
+        let ty: GlobalType = r.read()?;
+        m.globals.push((val_code(ty.content_type), ty.mutable));
+        if let Some(v) = skip_const_expr(&mut r)? {
+            m.i32_inits.push((m.globals.len() as u32 - 1, v));
         }
     }
-    s.done();
+    section_end(&r)
 }
 
-// ---- imports and exports --------------------------------------------------------------
-
-const KIND_FUNC: u8 = 0x00;
-const KIND_TABLE: u8 = 0x01;
-const KIND_MEMORY: u8 = 0x02;
-const KIND_GLOBAL: u8 = 0x03;
-const KIND_TAG: u8 = 0x04;
-/// A function of an exact type (custom-descriptors proposal): a function.
-const KIND_FUNC_EXACT: u8 = 0x20;
-/// Compact import encodings (compact-imports proposal), after an empty
-/// item name: many (name, type) items of one module, or many names of one
-/// module and type.
-const COMPACT_ITEMS: u8 = 0x7f;
-const COMPACT_NAMES: u8 = 0x7e;
-
-fn global_type(r: &mut Reader<'_>) -> (ValCode, bool) {
-    let ty = val_type(r);
-    // Bit 0: mutable; bit 1: shared (shared-everything threads).
-    let flags = r.byte();
-    if flags > 0b11 {
-        r.bad(r.pos - 1, "malformed global flags");
-    }
-    (ty, flags & 1 != 0)
-}
-
-/// The limits of a table or memory whose flags byte (at `at`) was read:
-/// read as u64, as wasmparser reads them (memory64 and table64 included);
-/// the engine checks them.
-fn limits(r: &mut Reader<'_>, flags: u8, valid: u8, what: &'static str, at: usize) {
-    if flags & !valid != 0 {
-        r.bad(at, what);
-    }
-    r.u64();
-    // Bit 0: has a maximum.
-    if flags & 1 != 0 {
-        r.u64();
-    }
-}
-
-/// What an import imports.
-fn import_kind(r: &mut Reader<'_>) -> ImportKind {
-    let at = r.pos;
-    match r.byte() {
-        KIND_FUNC | KIND_FUNC_EXACT => ImportKind::Func { ty: r.u32() },
-        KIND_TABLE => {
-            ref_type(r, "malformed reference type");
-            let at = r.pos;
-            // Bit 1: shared; 2: table64.
-            let flags = r.byte();
-            limits(r, flags, 0b111, "invalid table resizable limits flags", at);
-            ImportKind::Table
-        }
-        KIND_MEMORY => {
-            let at = r.pos;
-            // Bit 1: shared; 2: memory64; 3: a custom page size follows.
-            let flags = r.byte();
-            limits(r, flags, 0b1111, "invalid memory limits flags", at);
-            if flags & 0b1000 != 0 && r.u32() >= 64 {
-                r.bad(at, "invalid custom page size");
-            }
-            ImportKind::Memory
-        }
-        KIND_GLOBAL => {
-            let (ty, mutable) = global_type(r);
-            ImportKind::Global { ty, mutable }
-        }
-        KIND_TAG => {
-            if r.byte() != 0 {
-                r.bad(r.pos - 1, "invalid tag attributes");
-            }
-            r.u32();
-            ImportKind::Tag
-        }
-        b => {
-            r.bad_byte(at, b, "external kind");
-            ImportKind::Tag
-        }
-    }
-}
-
-fn push_import(r: &mut Reader<'_>, m: &mut Module, module: &str, field: &str, kind: ImportKind) {
-    match kind {
-        ImportKind::Func { ty } => m.funcs.push(ty),
-        ImportKind::Global { ty, mutable } => m.globals.push((ty, mutable)),
-        _ => {}
-    }
-    let module = r.name(module);
-    let name = r.name(field);
-    m.imports.push(Import { module, name, kind });
-    r.limit("number of imports", m.imports.len(), MAX_IMPORTS);
-}
-
-/// The import section: its count is of entries, each one import or (in
-/// the compact encodings) a group of them; the limit is on imports.
-fn read_imports(s: &mut Reader<'_>, m: &mut Module) {
-    let count = s.u32() as usize;
-    // An entry takes at least 4 bytes (two names, a kind, an index).
-    m.imports.reserve(s.room(count, 4).min(MAX_IMPORTS));
-    for _ in 0..count {
-        if !s.ok() {
-            break;
-        }
-        let module = s.str(MAX_STRING_BYTES);
-        let field = s.str(MAX_STRING_BYTES);
-        let compact = if field.is_empty() { s.peek() } else { 0 };
-        if compact == COMPACT_ITEMS || compact == COMPACT_NAMES {
-            s.byte();
-            let mut kind = ImportKind::Tag;
-            if compact == COMPACT_NAMES {
-                kind = import_kind(s);
-            }
-            for _ in 0..s.u32() {
-                if !s.ok() {
-                    break;
-                }
-                let field = s.str(MAX_STRING_BYTES);
-                if compact == COMPACT_ITEMS {
-                    kind = import_kind(s);
-                }
-                push_import(s, m, module, field, kind);
-            }
-        } else {
-            let kind = import_kind(s);
-            push_import(s, m, module, field, kind);
-        }
-    }
-    s.done();
-}
-
-fn read_exports(s: &mut Reader<'_>, m: &mut Module) {
-    let count = s.u32() as usize;
-    s.limit("number of exports", count, MAX_EXPORTS);
+fn read_exports(r: ExportSectionReader<'_>, m: &mut Module) -> R<()> {
+    let count = r.count() as usize;
+    limit("number of exports", count, MAX_EXPORTS)?;
     // An export takes at least 3 bytes (a name, a kind, an index); its
     // name, fewer than the section's bytes: one reservation each.
-    m.exports.reserve(s.room(count, 3));
-    m.names.reserve(s.room(usize::MAX, 1));
-    for _ in 0..count {
-        if !s.ok() {
-            break;
-        }
-        let field = s.str(MAX_STRING_BYTES);
-        let at = s.pos;
-        let kind = match s.byte() {
-            KIND_FUNC => ExportKind::Func,
-            KIND_TABLE => ExportKind::Table,
-            KIND_MEMORY => ExportKind::Memory,
-            KIND_GLOBAL => ExportKind::Global,
-            KIND_TAG => ExportKind::Tag,
-            KIND_FUNC_EXACT => {
-                s.bad(s.pos, "exact type is not allowed in exports");
-                ExportKind::Func
-            }
-            b => {
-                s.bad_byte(at, b, "external kind");
-                ExportKind::Func
-            }
+    let len = section_len(&r);
+    m.exports.reserve(count.min(len / 3));
+    m.names.reserve(len);
+    for e in r {
+        let e = e?;
+        let kind = match e.kind {
+            ExternalKind::Func | ExternalKind::FuncExact => ExportKind::Func,
+            ExternalKind::Global => ExportKind::Global,
+            ExternalKind::Memory => ExportKind::Memory,
+            ExternalKind::Table => ExportKind::Table,
+            ExternalKind::Tag => ExportKind::Tag,
         };
-        let index = s.u32();
-        let name = if s.limit("symbol name length", field.len(), MAX_NAME_BYTES) {
-            field
-        } else {
-            ""
-        };
-        m.push_export(name, kind, index);
+        limit("symbol name length", e.name.len(), MAX_NAME_BYTES)?;
+        m.push_export(e.name, kind, e.index);
     }
     // Give back what the section's other bytes reserved (in place).
     m.names.shrink_to_fit();
-    s.done();
+    Ok(())
 }
 
 // ---- constant expressions and element segments --------------------------------------
 //
 // A constant expression is skipped by its instructions, as wasmparser's
-// operator decoder skips it, except that an instruction that is not a
+// operator reader skips it, except that an instruction that is not a
 // constant instruction (which no valid module has: the engine refuses it
 // anyway) is refused here, with `NOT_CONST`.
 
@@ -1310,86 +614,88 @@ const OP_SIMD_PREFIX: u8 = 0xfd;
 
 /// Skips a constant expression, up to and including its final `end`:
 /// `i32/i64/f32/f64.const`, `global.get`, `ref.null`, `ref.func`, the
-/// extended-const arithmetic and the GC constant instructions.
-/// The value of a constant expression that is `i32.const N; end` alone.
-fn plain_i32_const(expr: &[u8]) -> Option<i32> {
-    let (&OP_I32_CONST, rest) = expr.split_first()? else {
-        return None;
-    };
-    let mut r = Reader {
-        data: rest,
-        pos: 0,
-        err: None,
-    };
-    let v = r.signed(32, LEB_I32) as i32;
-    (r.ok() && rest.get(r.pos..) == Some(&[OP_END][..])).then_some(v)
-}
-
-fn skip_const_expr(r: &mut Reader<'_>) {
-    // Every instruction takes a byte: after a failure, 0x00 ends the loop.
+/// extended-const arithmetic and the GC constant instructions. Returns N if
+/// the expression is `i32.const N` alone.
+fn skip_const_expr(r: &mut BinaryReader<'_>) -> R<Option<i32>> {
+    let mut plain = None;
+    let mut ops = 0u32;
     loop {
-        let at = r.pos;
-        match r.byte() {
-            OP_END => return,
-            OP_I32_CONST => {
-                r.signed(32, LEB_I32);
-            }
+        let at = r.original_position();
+        let op = r.read_u8()?;
+        ops += 1;
+        match op {
+            OP_END => return Ok(plain.filter(|_| ops == 2)),
+            OP_I32_CONST => plain = Some(r.read_var_i32()?),
             OP_I64_CONST => {
-                r.signed(64, LEB_I64);
+                r.read_var_i64()?;
             }
             OP_F32_CONST => {
-                r.take(4);
+                r.read_f32()?;
             }
             OP_F64_CONST => {
-                r.take(8);
+                r.read_f64()?;
             }
             OP_GLOBAL_GET | OP_REF_FUNC => {
-                r.u32();
+                r.read_var_u32()?;
             }
             OP_REF_NULL => {
-                heap_type(r);
+                r.read::<HeapType>()?;
             }
             // i32.add/sub/mul, i64.add/sub/mul
             0x6a..=0x6c | 0x7c..=0x7e => {}
             // struct.new(_default), array.new(_default), array.new_fixed,
             // any.convert_extern, extern.convert_any, ref.i31
-            OP_GC_PREFIX => match r.u32() {
+            OP_GC_PREFIX => match r.read_var_u32()? {
                 0 | 1 | 6 | 7 => {
-                    r.u32();
+                    r.read_var_u32()?;
                 }
                 8 => {
-                    r.u32();
-                    r.u32();
+                    r.read_var_u32()?;
+                    r.read_var_u32()?;
                 }
                 0x1a..=0x1c => {}
-                _ => return r.bad(at, NOT_CONST),
+                _ => {
+                    return Err(Fail::Bad {
+                        at,
+                        what: NOT_CONST,
+                    })
+                }
             },
             // As wasmparser without its `simd` feature.
-            OP_SIMD_PREFIX => return r.bad(at, "unexpected SIMD opcode: 0xfd"),
-            _ => return r.bad(at, NOT_CONST),
+            OP_SIMD_PREFIX => {
+                return Err(Fail::Bad {
+                    at,
+                    what: "unexpected SIMD opcode: 0xfd",
+                })
+            }
+            _ => {
+                return Err(Fail::Bad {
+                    at,
+                    what: NOT_CONST,
+                })
+            }
         }
     }
 }
 
 /// Recognises the offset forms compilers emit; anything else is `None` (and
 /// the segment is then not used for canonical function addresses).
-fn const_offset(mut r: Reader<'_>) -> Option<ConstOffset> {
+fn const_offset(mut r: BinaryReader<'_>) -> Option<ConstOffset> {
     let mut global = None;
     let mut value = 0i32;
     let mut stack = 0u32;
     loop {
-        match r.byte() {
+        match r.read_u8().ok()? {
             OP_I32_CONST => {
-                // `signed(32)` sign-extends from bit 31 or from a copy of it.
-                value = value.wrapping_add(r.signed(32, LEB_I32) as i32);
+                value = value.wrapping_add(r.read_var_i32().ok()?);
                 stack += 1;
             }
             OP_GLOBAL_GET if global.is_none() => {
-                global = Some(r.u32());
+                global = Some(r.read_var_u32().ok()?);
                 stack += 1;
             }
             OP_I32_ADD if stack == 2 => stack = 1,
-            OP_END if r.ok() => return (stack == 1).then_some(ConstOffset { global, value }),
+            OP_END => return (stack == 1).then_some(ConstOffset { global, value }),
             _ => return None,
         }
     }
@@ -1398,16 +704,24 @@ fn const_offset(mut r: Reader<'_>) -> Option<ConstOffset> {
 /// One element segment (flags: bit 0 passive or declared, bit 1 explicit
 /// table index, bit 2 expressions); an active segment of table 0 with a
 /// recognised offset is recorded.
-fn read_element(r: &mut Reader<'_>, m: &mut Module) {
-    let flags = r.u32();
+fn read_element(r: &mut BinaryReader<'_>, m: &mut Module) -> R<()> {
+    let at = r.original_position();
+    let flags = r.read_var_u32()?;
     if flags & !0b111 != 0 {
-        return r.bad(r.pos - 1, "invalid flags byte in element segment");
+        return Err(Fail::Bad {
+            at,
+            what: "invalid flags byte in element segment",
+        });
     }
     let mut offset = None;
     if flags & 0b001 == 0 {
-        let table = if flags & 0b010 == 0 { 0 } else { r.u32() };
+        let table = if flags & 0b010 == 0 {
+            0
+        } else {
+            r.read_var_u32()?
+        };
         let expr = r.clone();
-        skip_const_expr(r);
+        skip_const_expr(r)?;
         if table == 0 {
             offset = const_offset(expr);
         }
@@ -1415,38 +729,34 @@ fn read_element(r: &mut Reader<'_>, m: &mut Module) {
     let exprs = flags & 0b100 != 0;
     if flags & 0b011 != 0 {
         if exprs {
-            ref_type(r, "malformed reference type");
+            r.read::<RefType>()?;
         } else {
-            let at = r.pos;
-            match r.byte() {
-                KIND_FUNC => {}
-                KIND_TABLE | KIND_MEMORY | KIND_GLOBAL | KIND_TAG | KIND_FUNC_EXACT => r.bad(
+            let at = r.original_position();
+            if r.read::<ExternalKind>()? != ExternalKind::Func {
+                return Err(Fail::Bad {
                     at,
-                    "only the function external type is supported in elem segment",
-                ),
-                b => r.bad_byte(at, b, "external kind"),
+                    what: "only the function external type is supported in elem segment",
+                });
             }
         }
     }
-    let count = r.u32() as usize;
+    let count = r.read_var_u32()? as usize;
     let mut funcs = Vec::new();
-    if offset.is_some() && r.limit("number of element entries", count, MAX_FUNCTIONS) {
-        funcs.reserve(r.room(count, 1));
+    if offset.is_some() {
+        limit("number of element entries", count, MAX_FUNCTIONS)?;
+        funcs.reserve(count.min(r.bytes_remaining()));
     }
     for _ in 0..count {
-        if !r.ok() {
-            break;
-        }
         let f = if exprs {
             // `ref.func F`; a null or other entry keeps positions aligned.
             let mut e = r.clone();
-            skip_const_expr(r);
-            match e.byte() {
-                OP_REF_FUNC => e.u32(),
+            skip_const_expr(r)?;
+            match e.read_u8()? {
+                OP_REF_FUNC => e.read_var_u32()?,
                 _ => u32::MAX,
             }
         } else {
-            r.u32()
+            r.read_var_u32()?
         };
         if offset.is_some() {
             funcs.push(f);
@@ -1455,134 +765,83 @@ fn read_element(r: &mut Reader<'_>, m: &mut Module) {
     if let Some(offset) = offset {
         m.elems.push(ElemSegment { offset, funcs });
     }
+    Ok(())
 }
 
 // ---- dylink.0 -------------------------------------------------------------------------
 
-const WASM_DYLINK_MEM_INFO: u8 = 1;
-const WASM_DYLINK_NEEDED: u8 = 2;
-const WASM_DYLINK_EXPORT_INFO: u8 = 3;
-const WASM_DYLINK_IMPORT_INFO: u8 = 4;
-const WASM_DYLINK_RUNTIME_PATH: u8 = 5;
-const WASM_DYLINK_TARGET_ARCH: u8 = 6;
-
-/// A count of `dylink.0` entries, held to its limit before any is read.
-fn dylink_count(r: &mut Reader<'_>, what: &'static str, max: usize) -> usize {
-    let n = r.u32() as usize;
-    if r.limit(what, n, max) {
-        n
-    } else {
-        0
-    }
-}
-
-/// A `dylink.0` list of names (NEEDED, RUNTIME_PATH). Its strings are not
-/// held to `MAX_STRING_BYTES`, as in wasmparser; names are to `MAX_NAME_BYTES`.
-fn dylink_names(r: &mut Reader<'_>, what: &'static str) -> Vec<String> {
-    let n = dylink_count(r, what, MAX_NEEDED);
-    let mut v = Vec::with_capacity(r.room(n, 1));
-    for _ in 0..n {
-        if !r.ok() {
-            break;
-        }
-        let s = r.str(usize::MAX);
-        v.push(r.name(s));
-    }
-    v
-}
-
-/// The payload of `dylink.0` after its name: subsections (id, size, body)
-/// up to the end of the section. A subsection's body is read from its
-/// start; bytes after what it holds are ignored, as the framing allows.
-fn read_dylink0(r: &mut Reader<'_>) -> Dylink {
+/// `dylink.0`, through wasmparser's reader of its subsections. A known
+/// subsection may appear once; an unknown one is counted and skipped.
+fn read_dylink0(reader: Dylink0SectionReader<'_>) -> R<Dylink> {
     let mut d = Dylink::default();
     let mut seen: u32 = 0;
-    while !r.at_end() {
-        let at = r.pos;
-        let id = r.byte();
-        if id & 0x80 != 0 {
-            r.bad(at, "malformed dylink.0 subsection id");
-        }
-        let size = r.u32() as usize;
-        let mut s = r.sub(size, "subsection extends past the end of dylink.0");
-        if (WASM_DYLINK_MEM_INFO..=WASM_DYLINK_TARGET_ARCH).contains(&id) {
+    for sub in reader {
+        let sub = sub?;
+        let id: u8 = match &sub {
+            Dylink0Subsection::MemInfo(_) => 1,
+            Dylink0Subsection::Needed(_) => 2,
+            Dylink0Subsection::ExportInfo(_) => 3,
+            Dylink0Subsection::ImportInfo(_) => 4,
+            Dylink0Subsection::RuntimePath(_) => 5,
+            Dylink0Subsection::TargetArch(_) => 6,
+            Dylink0Subsection::Unknown { ty, .. } => *ty,
+        };
+        if !matches!(sub, Dylink0Subsection::Unknown { .. }) {
             let bit = 1u32 << id;
             if seen & bit != 0 {
-                s.fail(Fail::DuplicateSubsection(id));
+                return Err(Fail::DuplicateSubsection(id));
             }
             seen |= bit;
         }
-        match id {
-            WASM_DYLINK_MEM_INFO => {
-                let memory_size = s.u32();
-                let memory_align = s.u32();
-                let table_size = s.u32();
-                let table_align = s.u32();
-                s.limit(
-                    "memory alignment (log2)",
-                    memory_align as usize,
-                    MAX_ALIGN_LOG2 as usize,
-                );
-                s.limit(
-                    "table alignment (log2)",
-                    table_align as usize,
-                    MAX_ALIGN_LOG2 as usize,
-                );
+        match sub {
+            Dylink0Subsection::MemInfo(mi) => {
+                let align = |what, a: u32| limit(what, a as usize, MAX_ALIGN_LOG2 as usize);
+                align("memory alignment (log2)", mi.memory_alignment)?;
+                align("table alignment (log2)", mi.table_alignment)?;
                 d.mem_info = MemInfo {
-                    memory_size,
-                    memory_align,
-                    table_size,
-                    table_align,
+                    memory_size: mi.memory_size,
+                    memory_align: mi.memory_alignment,
+                    table_size: mi.table_size,
+                    table_align: mi.table_alignment,
                 };
             }
-            WASM_DYLINK_NEEDED => {
-                d.needed = dylink_names(&mut s, "number of needed libraries");
-                // File names: never empty, never with a NUL (which would
-                // also cut the dlerror text short).
-                if d.needed
-                    .iter()
-                    .any(|n| n.is_empty() || n.as_bytes().contains(&0))
-                {
-                    s.fail(Fail::BadNeededName);
-                }
-            }
-            WASM_DYLINK_RUNTIME_PATH => {
-                d.runtime_path = dylink_names(&mut s, "number of runtime paths");
-            }
-            WASM_DYLINK_EXPORT_INFO => {
-                let n = dylink_count(&mut s, "number of export infos", MAX_EXPORTS);
-                d.export_info.reserve(s.room(n, 2));
-                for _ in 0..n {
-                    if !s.ok() {
-                        break;
+            Dylink0Subsection::Needed(names) => {
+                limit("number of needed libraries", names.len(), MAX_NEEDED)?;
+                for n in names {
+                    // File names: never empty, never with a NUL (which would
+                    // also cut the dlerror text short).
+                    if n.is_empty() || n.contains('\0') {
+                        return Err(Fail::BadNeededName);
                     }
-                    let field = s.str(usize::MAX);
-                    let field = s.name(field);
-                    d.export_info.push((field, s.u32()));
+                    d.needed.push(name(n)?);
                 }
             }
-            WASM_DYLINK_IMPORT_INFO => {
-                let n = dylink_count(&mut s, "number of import infos", MAX_IMPORTS);
-                d.import_info.reserve(s.room(n, 3));
-                for _ in 0..n {
-                    if !s.ok() {
-                        break;
-                    }
-                    let module = s.str(usize::MAX);
-                    let module = s.name(module);
-                    let field = s.str(usize::MAX);
-                    let field = s.name(field);
-                    d.import_info.push((module, field, s.u32()));
+            Dylink0Subsection::ExportInfo(infos) => {
+                limit("number of export infos", infos.len(), MAX_EXPORTS)?;
+                for i in infos {
+                    d.export_info.push((name(i.name)?, i.flags.bits()));
                 }
             }
-            WASM_DYLINK_TARGET_ARCH => {
-                s.str(usize::MAX);
+            Dylink0Subsection::ImportInfo(infos) => {
+                limit("number of import infos", infos.len(), MAX_IMPORTS)?;
+                for i in infos {
+                    d.import_info
+                        .push((name(i.module)?, name(i.field)?, i.flags.bits()));
+                }
             }
-            _ => d.unknown_subsections = d.unknown_subsections.saturating_add(1),
+            Dylink0Subsection::RuntimePath(paths) => {
+                limit("number of runtime paths", paths.len(), MAX_NEEDED)?;
+                for p in paths {
+                    d.runtime_path.push(name(p)?);
+                }
+            }
+            Dylink0Subsection::TargetArch(_) => {}
+            Dylink0Subsection::Unknown { .. } => {
+                d.unknown_subsections = d.unknown_subsections.saturating_add(1);
+            }
         }
-        r.merge(&s);
     }
-    d
+    Ok(d)
 }
 
 #[cfg(any(test, feature = "fuzzing"))]
@@ -2002,7 +1261,7 @@ pub mod tests {
         bytes.extend_from_slice(&[1, 9, 0]);
         assert_eq!(
             malformed(&bytes),
-            (PAYLOAD, "section extends past the end of the file".into())
+            (PAYLOAD, "unexpected end-of-file".into())
         );
         // Every prefix of a valid module that cuts a section is refused.
         let sections = [
@@ -2032,9 +1291,10 @@ pub mod tests {
     #[test]
     fn refuses_sections_out_of_order_or_twice() {
         let ty = || (1, vec![0]);
+        // wasmparser calls a section that comes twice out of order.
         assert_eq!(
             malformed(&with_sections(&[ty(), ty()])),
-            (PAYLOAD + 3, "duplicate section".into())
+            (PAYLOAD + 3, "section out of order".into())
         );
         assert_eq!(
             malformed(&with_sections(&[(3, vec![0]), ty()])),
@@ -2113,9 +1373,12 @@ pub mod tests {
     }
 
     #[test]
-    fn limits_counts_before_reading_items() {
+    fn limits_counts() {
         let mut needed = Vec::new();
         leb(&mut needed, MAX_NEEDED as u32 + 1);
+        for _ in 0..=MAX_NEEDED {
+            string(&mut needed, "l.so");
+        }
         assert_eq!(
             parse(&module(&[(0, dylink0(&[(2, needed)]))]), Expect::SideModule).unwrap_err(),
             Error::Limit {

@@ -10,7 +10,12 @@
 #      .toolchain/wasi-libc/ (sysroot: .toolchain/wasi-libc/usr).
 #   4. A PIC build of bookworm's wasi-libc source package, built with clang-22
 #      into .toolchain/wasi-libc-pic/.
-#   5. .toolchain/env.mk, a Makefile fragment with absolute paths.
+#   5. binaryen's wasm-opt, which shrinks libdl.so: Debian's package,
+#      downloaded and unpacked into .toolchain/binaryen/, not installed. clang
+#      runs any wasm-opt it finds in PATH after every optimised wasm link, which
+#      would rewrite every program and plugin (and drop a PIE program's unused
+#      table import, which libdl needs), so it must not be in PATH.
+#   6. .toolchain/env.mk, a Makefile fragment with absolute paths.
 #
 # Idempotent: every step checks its result first, so a second run only checks
 # and exits. The machine's own apt sources (/etc/apt) are never edited: steps 3
@@ -209,12 +214,30 @@ else
     say "PIC wasi-libc $version -> $PIC_SYSROOT"
 fi
 
-# ---- 5. env.mk ------------------------------------------------------------------
+# ---- 5. binaryen (wasm-opt), unpacked, not installed ----------------------------
+WASM_OPT="$TC/binaryen/usr/bin/wasm-opt"
+if ! "$WASM_OPT" --version >/dev/null 2>&1; then
+    say "fetching binaryen (wasm-opt) into $TC/binaryen"
+    dl="$TC/cache/binaryen"
+    rm -rf "$dl" "$TC/binaryen" && mkdir -p "$dl"
+    if ! (cd "$dl" && apt-get -q download binaryen) >"$dl/download.log" 2>&1; then
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        (cd "$dl" && apt-get -q download binaryen) >"$dl/download.log" 2>&1 ||
+            { cat "$dl/download.log" >&2; die "apt-get download binaryen failed"; }
+    fi
+    dpkg-deb -x "$dl"/binaryen_*.deb "$TC/binaryen"
+    # Its RUNPATH ($ORIGIN/../lib/...) finds the libbinaryen.so beside it.
+    "$WASM_OPT" --version >/dev/null || die "$WASM_OPT does not run"
+fi
+say "wasm-opt: $("$WASM_OPT" --version)"
+
+# ---- 6. env.mk ------------------------------------------------------------------
 abs() { command -v "$1" || die "$1 not found"; }
 env_mk="# Written by sysroot-overlay/toolchain/install.sh; do not edit.
 CLANG         := $(abs "$CLANG")
 WASM_LD       := $(abs "$WASM_LD")
 WASM_OBJDUMP  := $(abs wasm-objdump)
+WASM_OPT      := $WASM_OPT
 LLVM_AR       := $(abs "$LLVM_AR")
 LLVM_NM       := $(abs "$LLVM_NM")
 # trixie's wasi-libc $(cat "$WASI_DIR/VERSION") (static, non-PIC)

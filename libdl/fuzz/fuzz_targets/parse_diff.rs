@@ -1,3 +1,3 @@
-//! parse.rs (hand-written) against the wasmparser-based reference parser, src/parse_ref.rs.
+//! parse.rs against the reference parser, src/parse_ref.rs (wasmparser's section readers throughout).
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| libdl_fuzz::parse_diff(data));

@@ -17,15 +17,18 @@ use libdl::parse::{parse, Expect, ExportKind, ImportKind, Module};
 
 pub mod parse_ref;
 
-/// The hand-written `parse` against the reference (`parse_ref`, the parser
-/// libdl used before, built on wasmparser's `Parser` and section readers):
-/// both must accept or both refuse, and what both accept must give the same
-/// module. Error messages and offsets may differ. Two differences are by
-/// design: the current parser refuses a constant expression holding a
-/// non-constant instruction (`parse::NOT_CONST`), which no valid module has;
-/// and it skips the code section's bodies by the section's size, where the
-/// reference reads each body's size, so a file the reference refuses inside
-/// the code section's bodies may be accepted (the engine refuses it).
+/// libdl's `parse` against the reference (`parse_ref`, built on wasmparser's
+/// `Parser` and section readers throughout): both must accept or both
+/// refuse, and what both accept must give the same module. Error messages
+/// and offsets may differ. What this checks is the part libdl reads itself
+/// on wasmparser's `BinaryReader`: globals, exports and element segments,
+/// with constant expressions skipped by hand where the reference uses
+/// wasmparser's operator reader. Two differences are by design: libdl
+/// refuses a constant expression holding a non-constant instruction
+/// (`parse::NOT_CONST`), which no valid module has; and it skips the code
+/// section's bodies by the section's size, where the reference reads each
+/// body's size, so a file the reference refuses inside the code section's
+/// bodies may be accepted (the engine refuses it).
 pub fn parse_diff(data: &[u8]) {
     for expect in [Expect::SideModule, Expect::Program] {
         let new = parse(data, expect);

@@ -1,7 +1,7 @@
-//! The reference for the `parse_diff` target: libdl/src/parse.rs as it was
-//! when it used wasmparser (its `Parser` for the framing, its type, import,
-//! function, export, global, element and `dylink.0` readers), before it was
-//! written by hand. Compared with the current one.
+//! The reference for the `parse_diff` target: a parser built on wasmparser's
+//! `Parser` and its section readers throughout (type, import, function,
+//! export, global, element, `dylink.0`), constant expressions included,
+//! which libdl's parse.rs reads on wasmparser's `BinaryReader` instead.
 #![allow(dead_code, clippy::all)]
 
 use core::fmt;
