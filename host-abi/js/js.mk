@@ -6,14 +6,16 @@
 #   make node-runner     check that node (20 or newer) can run the Node runner
 #   make conformance     the host ABI conformance suite, on wasmtime and Node
 #   make node-scenarios  the scenarios and the demo on the Node runner
-#   make browser-test    the demo in headless Chromium (installs chromium and
-#                        playwright-core if missing)
+#   make browser-test    the demo (static and PIE mains) in headless Chromium
+#                        and Firefox ESR (installs chromium, firefox-esr and
+#                        puppeteer-core if missing); browser-test-chromium,
+#                        browser-test-firefox: in one of them
 
 NODE        ?= node
 NODE_RUNNER := $(NODE) $(ROOT)/host-abi/js/wasmdl-run.mjs
 JS_SHIM     := $(ROOT)/host-abi/js/wasmdl.mjs $(ROOT)/host-abi/js/wasmdl-run.mjs
 
-.PHONY: node-runner conformance node-scenarios browser-test
+.PHONY: node-runner conformance node-scenarios browser-test browser-test-chromium browser-test-firefox
 
 node-runner:
 	@$(NODE) -e 'const v = +process.versions.node.split(".")[0]; if (v < 20) { console.error("node " + process.version + " is too old: the Node runner needs node 20 or newer"); process.exit(1) }'
@@ -39,5 +41,7 @@ node-scenarios: node-runner sysroot demo
 	cd $(DEMO) && $(NODE_RUNNER) --libdl $(LIBDL_SO) --dir plugins main.wasm plugins > demo.node.out
 	diff -u tests/demo/expected.out $(DEMO)/demo.node.out && echo "ok   demo [node]"
 
-browser-test: demo
-	BUILD=$(BUILD) DEMO=$(DEMO) NODE=$(NODE) tests/browser/run.sh
+browser-test browser-test-chromium browser-test-firefox: demo sysroot-pie
+	$(CC_PIE) $(PIE_CFLAGS) -O2 -o $(DEMO)/main-pie.wasm tests/demo/main.c $(PIE_LDFLAGS)
+	BUILD=$(BUILD) DEMO=$(DEMO) NODE=$(NODE) PIE_LIBDIR=$(PIE_LIBDIR) \
+	    tests/browser/run.sh --browser $(if $(filter browser-test,$@),all,$(@:browser-test-%=%))
