@@ -51,6 +51,11 @@ pub struct FakeState {
     pub links: BTreeMap<String, String>,
     /// A host that gives no file identity (inode 0).
     pub no_identity: bool,
+    /// An engine without tail calls: refuses a module with `return_call_indirect`
+    /// (checked as libdl's trampolines end: opcode, type 0, table 0, `end`).
+    pub no_tail_calls: bool,
+    /// How many modules with a tail-call trampoline were compiled.
+    pub tail_call_modules: u32,
     pub modules: BTreeMap<u32, Vec<u8>>,
     pub instances: BTreeMap<u32, u32>,
     pub globals: BTreeMap<u32, (bool, u32)>,
@@ -132,6 +137,13 @@ delegate! {
 impl Host for FakeState {
     fn compile(&mut self, bytes: &[u8]) -> Result<ModuleHandle> {
         parse(bytes, Expect::Program)?;
+        if bytes.ends_with(&[0x13, 0, 0, 0x0b]) {
+            if self.no_tail_calls {
+                let why = "tail calls are not enabled".to_string();
+                return Err(failure("module_compile", 4, why));
+            }
+            self.tail_call_modules += 1;
+        }
         let h = self.handle();
         self.modules.insert(h, bytes.to_vec());
         Ok(h)
@@ -679,10 +691,23 @@ fn weak_undefined_symbols_bind_to_zero_and_a_trampoline() {
     let mut rebuilt = module(&[(0, dylink)]);
     rebuilt.extend_from_slice(&so[8 + old_len..]);
     so = rebuilt;
-    let (mut l, view) = loader_with(&[("/p/w.so", so)]);
+    for tail_calls in [true, false] {
+        weak_symbols_in(&so, tail_calls);
+    }
+}
+
+/// Loads `so` (a side module with weak undefined `maybe` and `maybe_data`)
+/// on an engine with or without tail calls.
+fn weak_symbols_in(so: &[u8], tail_calls: bool) {
+    let (mut l, view) = loader_with(&[("/p/w.so", so.to_vec())]);
+    view.0.lock().unwrap().no_tail_calls = !tail_calls;
     l.open("/p/w.so", OpenFlags::default(), None)
         .unwrap()
         .unwrap();
+    // The trampoline: a tail call where the engine has them.
+    let tails = view.0.lock().unwrap().tail_call_modules;
+    assert_eq!(tails, u32::from(tail_calls));
+    assert_eq!(l.no_tail_calls, !tail_calls);
     let zero_cells = view
         .0
         .lock()

@@ -290,6 +290,9 @@ pub struct Loader {
     pub stats: Stats,
     /// Counter behind `Loaded::init_seq`.
     pub init_counter: u64,
+    /// The engine refused a tail call (`return_call_indirect`): trampolines
+    /// are generated with a plain `call_indirect` from then on.
+    pub no_tail_calls: bool,
     pub trace: Trace,
 }
 
@@ -322,6 +325,7 @@ impl Loader {
             func_slots: HashMap::default(),
             owned_slots: HashMap::default(),
             init_counter: 0,
+            no_tail_calls: false,
             lazy: false,
             unresolved: Vec::new(),
             synthetic: Vec::new(),
