@@ -10,12 +10,14 @@
 #                        and Firefox ESR (installs chromium, firefox-esr and
 #                        puppeteer-core if missing); browser-test-chromium,
 #                        browser-test-firefox: in one of them
+#   make browser-scenarios  the scenarios in the browsers (BROWSERS=chromium
+#                        firefox), static and PIE mains; minutes, not in make test
 
 NODE        ?= node
 NODE_RUNNER := $(NODE) $(ROOT)/host-abi/js/wasmdl-run.mjs
 JS_SHIM     := $(ROOT)/host-abi/js/wasmdl.mjs $(ROOT)/host-abi/js/wasmdl-run.mjs
 
-.PHONY: node-runner conformance node-scenarios browser-test browser-test-chromium browser-test-firefox
+.PHONY: node-runner conformance node-scenarios browser-test browser-test-chromium browser-test-firefox browser-scenarios
 
 node-runner:
 	@$(NODE) -e 'const v = +process.versions.node.split(".")[0]; if (v < 20) { console.error("node " + process.version + " is too old: the Node runner needs node 20 or newer"); process.exit(1) }'
@@ -45,3 +47,21 @@ browser-test browser-test-chromium browser-test-firefox: demo sysroot-pie
 	$(CC_PIE) $(PIE_CFLAGS) -O2 -o $(DEMO)/main-pie.wasm tests/demo/main.c $(PIE_LDFLAGS)
 	BUILD=$(BUILD) DEMO=$(DEMO) NODE=$(NODE) PIE_LIBDIR=$(PIE_LIBDIR) \
 	    tests/browser/run.sh --browser $(if $(filter browser-test,$@),all,$(@:browser-test-%=%))
+
+# The scenarios in headless browsers, through tests/browser/runner.mjs: one
+# browser start per run. Built in $(BUILD)/browser/scenarios, apart from
+# make scenarios. BROWSER_SKIP: what the page's WASI (tests/browser/wasi.mjs,
+# read-only files in memory) cannot do, said so in the output.
+BROWSERS     ?= chromium firefox
+BROWSER_RUN   = $(NODE) $(ROOT)/tests/browser/runner.mjs --libdl $(LIBDL_SO) --browser
+BROWSER_SKIP := libc
+BROWSER_SKIP_LIBC := it lists a directory (fd_readdir), sleeps (poll_oneoff), writes and removes a file, \
+    which the page's WASI does not implement (tests/browser/wasi.mjs: read-only files in memory); not a limit of the engines
+browser-scenarios: sysroot sysroot-pie
+	tests/browser/run.sh --install-only $(BROWSERS)
+	$(if $(filter libc,$(BROWSER_SKIP)),@echo "skip libc [$(BROWSERS)]: $(BROWSER_SKIP_LIBC)")
+	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
+	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD)/browser PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
+	    SKIP="$(foreach b,$(BROWSERS),$(addprefix $(b):,$(BROWSER_SKIP)) $(addprefix $(b)-pie:,$(BROWSER_SKIP)))" \
+	    tests/run-scenarios.sh $(foreach b,$(BROWSERS),"$(b)=$(BROWSER_RUN) $(b)" "$(b)-pie=$(BROWSER_RUN) $(b) --dir $(PIE_LIBDIR)::/lib") \
+	        $(if $(SCENARIOS),-- $(SCENARIOS))

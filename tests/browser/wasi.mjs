@@ -5,8 +5,9 @@
 // `proc_exit` (0 if `_start` returns).
 //
 // What it supports: arguments, environment, stdout/stderr (to callbacks),
-// read-only preopened directories held in memory (path_open, fd_read,
-// fd_seek, fd_filestat_get, fd_close, ...), clocks, random, proc_exit.
+// read-only preopened directory trees held in memory (path_open, fd_read,
+// fd_seek, fd_filestat_get, fd_close, ...; `..` within a preopen), clocks,
+// random, proc_exit.
 // Everything else returns ENOSYS. Enough for programs that dlopen plugins
 // fetched over HTTP.
 
@@ -54,7 +55,9 @@ const ALL = [
 export class BrowserWasi {
   /**
    * args: [argv0, ...]; env: { NAME: VALUE };
-   * preopens: { guestPath: { fileName: Uint8Array } } (flat directories);
+   * preopens: { guestPath: tree }, a tree being { name: Uint8Array (a file)
+   *   or tree (a directory) }; one Uint8Array in two places is one file
+   *   (one inode), as a hard or symbolic link is;
    * stdout, stderr: (bytes: Uint8Array) => void.
    */
   constructor({ args = [], env = {}, preopens = {}, stdout = () => {}, stderr = () => {} }) {
@@ -69,7 +72,7 @@ export class BrowserWasi {
       [2, { type: 'out', write: stderr }],
     ]);
     for (const [name, files] of Object.entries(preopens)) {
-      this.fds.set(this.fds.size, { type: 'dir', name: enc.encode(name), files, preopen: true });
+      this.fds.set(this.fds.size, { type: 'dir', name: enc.encode(name), trail: [{ files }], preopen: true });
     }
     this.nextFd = this.fds.size;
     this.wasiImport = {};
@@ -284,8 +287,9 @@ export class BrowserWasi {
     return this.put(ptr, f.name) ? ESUCCESS : EFAULT;
   }
 
-  // -- paths (flat, read-only directories) --------------------------------------
-  /** The entry `path` names in directory fd `dirFd`: { dir } or { name, data }. */
+  // -- paths (read-only directory trees) ------------------------------------------
+  /** The entry `path` names in directory fd `dirFd`: { dir } or { name, data }.
+   *  `..` may climb within the preopened tree, never out of it. */
   lookup(dirFd, pathPtr, pathLen) {
     const dir = this.fds.get(dirFd);
     if (!dir) return { errno: EBADF };
@@ -296,12 +300,25 @@ export class BrowserWasi {
     } catch (e) {
       return { errno: e instanceof RangeError ? EFAULT : EINVAL };
     }
+    if (path.startsWith('/')) return { errno: ENOTCAPABLE };
+    // The directories from the preopen down to where we are.
+    const trail = [...dir.trail];
     const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-    if (path.startsWith('/') || parts.includes('..')) return { errno: ENOTCAPABLE };
-    if (parts.length === 0) return { dir };
-    if (parts.length > 1) return { errno: ENOENT };
-    const data = Object.hasOwn(dir.files, parts[0]) ? dir.files[parts[0]] : undefined;
-    return data === undefined ? { errno: ENOENT } : { name: parts[0], data };
+    for (const [i, part] of parts.entries()) {
+      const here = trail[trail.length - 1];
+      if (part === '..') {
+        if (trail.length === 1) return { errno: ENOTCAPABLE };
+        trail.pop();
+        continue;
+      }
+      const entry = Object.hasOwn(here.files, part) ? here.files[part] : undefined;
+      if (entry === undefined) return { errno: ENOENT };
+      if (entry instanceof Uint8Array) {
+        return i === parts.length - 1 ? { name: part, data: entry } : { errno: ENOTDIR };
+      }
+      trail.push({ name: part, files: entry });
+    }
+    return { dir: { trail } };
   }
   path_open(dirFd, dirflags, pathPtr, pathLen, oflags, rightsBase, rightsInheriting, fdflags, fdPtr) {
     const found = this.lookup(dirFd, pathPtr, pathLen);
@@ -309,7 +326,7 @@ export class BrowserWasi {
     if (found.errno) return found.errno;
     if (oflags & (OFLAGS_EXCL | OFLAGS_TRUNC)) return EROFS;
     let entry;
-    if (found.dir) entry = { type: 'dir', name: found.dir.name, files: found.dir.files };
+    if (found.dir) entry = { type: 'dir', trail: found.dir.trail };
     else if (oflags & OFLAGS_DIRECTORY) return ENOTDIR;
     else entry = { type: 'file', data: found.data, pos: 0 };
     const fd = this.nextFd++;

@@ -9,7 +9,9 @@
 // worker, blocking is allowed and there is no limit, so the whole process
 // (libdl, the program, its plugins) runs here, whatever the plugins' size.
 //
-// Message in:  { libdl, program, args, env, dirs: { guest: { name: url } } }
+// Message in:  { libdl, program, args, env, dirs: { guest: tree } }, a tree
+//               being { name: url (a file) or tree (a subdirectory) }; two
+//               names with one url are one file (a link: one inode)
 // Messages out: { stdout: text } / { stderr: text } as output arrives, then
 //               { status } or { error } at the end.
 
@@ -26,12 +28,21 @@ self.onmessage = async ({ data: config }) => {
   try {
     const [libdl, program] = await Promise.all([fetchBytes(config.libdl), fetchBytes(config.program)]);
     // The preopened directories, with every file fetched up front: the
-    // program reads them synchronously through WASI.
+    // program reads them synchronously through WASI. One fetch per url.
+    const fetched = new Map();
+    const tree = async (files) => {
+      const dir = {};
+      for (const [name, entry] of Object.entries(files)) {
+        if (typeof entry !== 'string') dir[name] = await tree(entry);
+        else {
+          if (!fetched.has(entry)) fetched.set(entry, fetchBytes(entry));
+          dir[name] = await fetched.get(entry);
+        }
+      }
+      return dir;
+    };
     const preopens = {};
-    for (const [guest, files] of Object.entries(config.dirs)) {
-      preopens[guest] = {};
-      for (const [name, url] of Object.entries(files)) preopens[guest][name] = await fetchBytes(url);
-    }
+    for (const [guest, files] of Object.entries(config.dirs)) preopens[guest] = await tree(files);
     const stream = (key) => {
       const decoder = new TextDecoder();
       return (bytes) => self.postMessage({ [key]: decoder.decode(bytes, { stream: true }) });
