@@ -56,6 +56,8 @@ function bigModule(bytes) {
  * host ABI, the shim and the scenarios may need; resolves to the answers
  * and a one-line summary:
  *   exnref        validates `(module (func (local exnref)))` (the sjlj scenario)
+ *   tailCalls     validates a `return_call_indirect` (libdl's trampolines use
+ *                 it where the engine has it, call_indirect otherwise)
  *   jspi          WebAssembly.Suspending and .promising (not used: the ABI is synchronous)
  *   syncMain      `new WebAssembly.Module` of 9 MB on the main thread: null or the error
  *   syncWorker    the same in a Worker (where the shim runs)
@@ -68,6 +70,10 @@ export async function engineReport(browser, serverUrl) {
     const r = await page.evaluate(async (moduleSource) => {
       const bigModule = new Function(`return ${moduleSource}`)();
       const EXNREF = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 10, 6, 1, 4, 1, 1, 105, 11]);
+      const TAIL_CALL = new Uint8Array([
+        0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 4, 4, 1, 112, 0, 1,
+        10, 9, 1, 7, 0, 65, 0, 19, 0, 0, 11,
+      ]);
       const compile = (bytes) => {
         try {
           new WebAssembly.Module(bytes);
@@ -88,6 +94,7 @@ export async function engineReport(browser, serverUrl) {
       worker.terminate();
       return {
         exnref: WebAssembly.validate(EXNREF),
+        tailCalls: WebAssembly.validate(TAIL_CALL),
         jspi: typeof WebAssembly.Suspending === 'function' && typeof WebAssembly.promising === 'function',
         syncMain: compile(bigModule(size)),
         syncWorker,
@@ -98,6 +105,7 @@ export async function engineReport(browser, serverUrl) {
     const yes = (v) => (v ? 'yes' : 'no');
     r.summary = [
       `exnref ${yes(r.exnref)}`,
+      `tail calls ${yes(r.tailCalls)}`,
       `JSPI ${yes(r.jspi)} (unused: the ABI is synchronous)`,
       `9 MB synchronous compile: main thread ${r.syncMain === null ? 'allowed' : `refused (${r.syncMain.split(',')[0]})`}, ` +
         `worker ${r.syncWorker === null ? 'allowed' : `refused (${r.syncWorker})`}`,
