@@ -6,7 +6,9 @@
 //   node tests/browser/runner.mjs --browser chromium|firefox [--libdl PATH]
 //        [--dir HOST[::GUEST]]... [--env NAME=VALUE]... program.wasm [args...]
 //
-// writes the program's stdout and stderr, and exits with its status. One
+// writes the program's stdout and stderr, and exits with its status (70,
+// EX_SOFTWARE, if the browser or the page failed before the program had a
+// status; 2 for a usage error). One
 // browser per run (2 to 6 s to start), so it is for a suite run by hand
 // (make browser-scenarios), not for make test.
 //
@@ -98,7 +100,7 @@ const config = {
 
 const { server, url } = await startServer({ libdl: opts.libdl, mounts, configs: { run: config } });
 let browser;
-let status = 125;
+let status = 70; // EX_SOFTWARE: no status from the program
 try {
   browser = await launch(opts.browser);
   // No time limit: run-scenarios.sh has its own (SCENARIO_TIMEOUT).

@@ -60,7 +60,10 @@ self.onmessage = async ({ data: config }) => {
     if (e instanceof ProcessFailure) {
       self.postMessage({ stderr: `wasmdl: ${e.message}\n`, status: e.exitCode });
     } else {
-      self.postMessage({ error: `${e?.stack ?? e}` });
+      // V8's `stack` starts with the error's name and message;
+      // SpiderMonkey's holds only the frames.
+      const stack = e?.stack ?? '';
+      self.postMessage({ error: stack.startsWith(`${e}`) ? stack : `${e}${stack ? `\n${stack}` : ''}` });
     }
   }
 };
