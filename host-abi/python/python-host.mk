@@ -15,6 +15,7 @@
 #   make python-host-hostile      the hostile corpus
 #   make python-host-real         SQLite and Lua, static and PIE main
 #   make python-host-cache        the on-disk compiled-module cache (tests/cache/run.sh)
+#   make python-host-cpython      CPython's quick check (tests/python/quick.sh), both kinds
 #
 # Outputs go to $(BUILD)/python-host (the real programs' builds are shared
 # with tests/real, whose stamps make a second run only run the programs).
@@ -28,7 +29,7 @@ PY_RUNNER       := $(PY_HOST_VENV)/bin/wasmdl-run-py
 PY_HOST_BUILD   := $(BUILD)/python-host
 
 .PHONY: python-host-runner python-host-test python-host-conformance python-host-scenarios \
-        python-host-demo python-host-hostile python-host-real python-host-unit python-host-cache
+        python-host-demo python-host-hostile python-host-real python-host-unit python-host-cache python-host-cpython
 
 $(PY_HOST_STAMP):
 	rm -rf $(PY_HOST_VENV)
@@ -45,7 +46,11 @@ python-host-runner: $(PY_RUNNER)
 	@$(PY_RUNNER) --help > /dev/null && echo "python runner: $(PY_RUNNER) (wasmtime-py $$($(PY_HOST_PYTHON) -c 'import importlib.metadata as m; print(m.version("wasmtime"))'))"
 
 python-host-test: python-host-unit python-host-conformance python-host-scenarios python-host-demo python-host-cache \
-                  python-host-hostile python-host-real
+                  python-host-hostile python-host-real python-host-cpython
+
+# CPython with its extension modules as side modules, PIE and static.
+python-host-cpython: python-host-runner python python-static
+	RUNNERS="python=$(PY_RUNNER)" BUILD=$(BUILD) tests/python/quick.sh pie static
 
 python-host-unit: python-host-runner
 	$(PY_HOST_PYTHON) host-abi/python/test_wasmdl.py

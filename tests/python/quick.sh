@@ -17,7 +17,8 @@
 #             module loaded later only with RTLD_GLOBAL (tests/python/ext)
 #
 # usage: quick.sh [KIND...]   (pie, static; default: those installed)
-# env:   BUILD; optional RUNNERS (default "wasmtime node")
+# env:   BUILD; optional RUNNERS (default "wasmtime node"; an entry NAME=COMMAND
+#        runs COMMAND, one word, a runner with wasmdl-run's command line)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:?BUILD is not set (run through make test-python-quick)}
@@ -105,6 +106,9 @@ for kind in "${kinds[@]}"; do
     py=$prefix/bin/python3
     testext=$BUILD/python-build/$kind/testext
     for runner in $RUNNERS; do
+        case "$runner" in
+            *=*) export WASMDL_RUNNER_CMD=${runner#*=}; runner=${runner%%=*} ;;
+        esac
         export WASMDL_RUNNER=$runner
         echo "python-quick: $kind on $runner"
         t0=$(date +%s.%N)
