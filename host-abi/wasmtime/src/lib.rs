@@ -38,7 +38,7 @@ pub mod cache;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use wasmtime::{
     AsContext, Caller, Engine, Error, Extern, ExternType, Global, GlobalType, ImportType, Instance,
@@ -118,7 +118,7 @@ pub struct Host {
     /// Memory, table and `__stack_pointer`. Set by [`Process::new`] right
     /// after the store exists (they live in the store).
     shared: Option<Shared>,
-    modules: Handles<LoadedModule>,
+    modules: Handles<Arc<LoadedModule>>,
     instances: Handles<LiveInstance>,
     globals: Handles<Global>,
     /// The message of the last failing call, for `last_error`.
@@ -135,16 +135,121 @@ struct Shared {
     stack_pointer: Global,
 }
 
+/// A compiled module, shared by its handle and the instances made from it.
 struct LoadedModule {
     module: Module,
-    /// The original binary, for `module_bytes` (wasmtime does not keep it).
+    /// The original binary, for `module_bytes` (wasmtime does not keep it)
+    /// and for the names of its exports.
     bytes: Arc<[u8]>,
+    /// Its export names in export-section order, read on first use.
+    export_names: OnceLock<ExportNames>,
+}
+
+impl LoadedModule {
+    fn new(module: Module, bytes: Arc<[u8]>) -> Arc<LoadedModule> {
+        Arc::new(LoadedModule {
+            module,
+            bytes,
+            export_names: OnceLock::new(),
+        })
+    }
+
+    fn export_names(&self) -> &ExportNames {
+        self.export_names
+            .get_or_init(|| ExportNames::new(&self.module, &self.bytes))
+    }
+}
+
+/// `IMPORT_EXPORT` and `export_*` name an export by its position in the
+/// export section; wasmtime finds an instance's exports by name. This is the
+/// position-to-name map: the names' places in the module's binary, found by
+/// one pass over its export section (or, should that ever disagree with the
+/// engine, the engine's own list).
+///
+/// Exports are looked up one at a time, when libdl asks for one, rather than
+/// all gathered when the instance is made: that cost 1 ms for a library of
+/// 20,000 exports (wasmtime 48), most of which a `dlopen` never touches.
+struct ExportNames {
+    /// None: the names are in the module's binary.
+    text: Option<String>,
+    ranges: Vec<(u32, u32)>,
+}
+
+impl ExportNames {
+    fn new(module: &Module, bytes: &[u8]) -> ExportNames {
+        let count = module.exports().len();
+        if let Some(ranges) = export_name_ranges(bytes).filter(|r| r.len() == count) {
+            return ExportNames { text: None, ranges };
+        }
+        let mut text = String::new();
+        let mut ranges = Vec::with_capacity(count);
+        for export in module.exports() {
+            let start = text.len() as u32;
+            text.push_str(export.name());
+            ranges.push((start, text.len() as u32));
+        }
+        ExportNames {
+            text: Some(text),
+            ranges,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    fn get<'a>(&'a self, bytes: &'a [u8], index: usize) -> Option<&'a str> {
+        let &(start, end) = self.ranges.get(index)?;
+        let text = self.text.as_ref().map_or(bytes, |t| t.as_bytes());
+        std::str::from_utf8(text.get(start as usize..end as usize)?).ok()
+    }
+}
+
+/// Where each export's name lies in a module's binary, in export-section
+/// order; None if the binary cannot be read so far (the engine accepted it,
+/// so that does not happen).
+fn export_name_ranges(module: &[u8]) -> Option<Vec<(u32, u32)>> {
+    let mut r = Reader {
+        bytes: module,
+        pos: 0,
+    };
+    if r.take(8).ok()? != b"\0asm\x01\0\0\0" {
+        return None;
+    }
+    const EXPORT_SECTION: u8 = 7;
+    while r.pos < module.len() {
+        let id = r.byte().ok()?;
+        let size = r.u32().ok()? as usize;
+        let start = r.pos;
+        let mut section = Reader {
+            bytes: r.take(size).ok()?,
+            pos: 0,
+        };
+        if id != EXPORT_SECTION {
+            continue;
+        }
+        let count = section.u32().ok()? as usize;
+        // Each export takes at least 3 bytes.
+        let mut ranges = Vec::with_capacity(count.min(size / 3));
+        for _ in 0..count {
+            let len = section.u32().ok()? as usize;
+            let name_start = start + section.pos;
+            section.take(len).ok()?;
+            section.byte().ok()?; // kind
+            section.u32().ok()?; // index
+            ranges.push((
+                u32::try_from(name_start).ok()?,
+                u32::try_from(name_start + len).ok()?,
+            ));
+        }
+        return Some(ranges);
+    }
+    Some(Vec::new())
 }
 
 struct LiveInstance {
-    /// The instance's exports in export-section order: `IMPORT_EXPORT` and
-    /// `export_*` name an export by its position in this list.
-    exports: Vec<Extern>,
+    instance: Instance,
+    module: Arc<LoadedModule>,
 }
 
 /// A handle table. Handles come from a counter that only goes up, so a freed
@@ -340,10 +445,7 @@ fn module_compile(
         Ok(module) => module,
         Err(e) => return fail(ERR_COMPILE, format!("{e:#}")),
     };
-    let loaded = LoadedModule {
-        module,
-        bytes: binary.into(),
-    };
+    let loaded = LoadedModule::new(module, binary.into());
     let Some(handle) = caller.data_mut().modules.insert(loaded) else {
         return fail(ERR_NOMEM, "out of module handles");
     };
@@ -390,7 +492,7 @@ fn instance_new(
     count: u32,
     out_instance: u32,
 ) -> AbiResult {
-    let Some(loaded) = caller.data().modules.get(module) else {
+    let Some(loaded) = caller.data().modules.get(module).cloned() else {
         return fail(ERR_BADHANDLE, format!("module handle {module} is not live"));
     };
     let module = loaded.module.clone();
@@ -434,12 +536,11 @@ fn instance_new(
         Err(e) if e.is::<I32Exit>() => return Err(Fail::Exit(e)),
         Err(e) => return fail(ERR_INSTANTIATE, format!("{e:#}")),
     };
-    // `Instance::exports` yields exports in export-section order.
-    let exports = instance
-        .exports(&mut *caller)
-        .map(|e| e.into_extern())
-        .collect();
-    let Some(handle) = caller.data_mut().instances.insert(LiveInstance { exports }) else {
+    let live = LiveInstance {
+        instance,
+        module: loaded,
+    };
+    let Some(handle) = caller.data_mut().instances.insert(live) else {
         return fail(ERR_NOMEM, "out of instance handles");
     };
     write_u32(caller, out_instance, handle)
@@ -508,23 +609,7 @@ fn resolve_descriptor(
             expect("global")?;
             Ok(Extern::Global(global))
         }
-        IMPORT_EXPORT => {
-            let Some(instance) = caller.data().instances.get(a) else {
-                return fail(ERR_BADHANDLE, format!("instance handle {a} is not live"));
-            };
-            let count = instance.exports.len();
-            let Some(ext) = usize::try_from(b)
-                .ok()
-                .and_then(|b| instance.exports.get(b))
-                .cloned()
-            else {
-                return fail(
-                    ERR_RANGE,
-                    format!("export index {b} out of range (instance {a} has {count} exports)"),
-                );
-            };
-            Ok(ext)
-        }
+        IMPORT_EXPORT => export_of(caller, a, b),
         IMPORT_HOST => {
             unused_zero(0)?;
             let Some(linker) = caller.data().linker.clone() else {
@@ -637,24 +722,32 @@ fn instance_free(caller: &mut Caller<'_, Host>, instance: u32) -> AbiResult {
 }
 
 /// Export number `index` of a live instance (`ERR_BADHANDLE`, `ERR_RANGE`).
-fn export_of(caller: &Caller<'_, Host>, instance: u32, index: u32) -> AbiResult<Extern> {
+fn export_of(caller: &mut Caller<'_, Host>, instance: u32, index: u32) -> AbiResult<Extern> {
     let Some(live) = caller.data().instances.get(instance) else {
         return fail(
             ERR_BADHANDLE,
             format!("instance handle {instance} is not live"),
         );
     };
-    match usize::try_from(index)
+    let (handle, loaded) = (live.instance, Arc::clone(&live.module));
+    let names = loaded.export_names();
+    let Some(name) = usize::try_from(index)
         .ok()
-        .and_then(|i| live.exports.get(i))
-    {
-        Some(ext) => Ok(ext.clone()),
-        None => fail(
+        .and_then(|i| names.get(&loaded.bytes, i))
+    else {
+        return fail(
             ERR_RANGE,
             format!(
                 "export index {index} out of range (instance {instance} has {} exports)",
-                live.exports.len()
+                names.len()
             ),
+        );
+    };
+    match handle.get_export(&mut *caller, name) {
+        Some(ext) => Ok(ext),
+        None => fail(
+            ERR_RANGE,
+            format!("export {index} (`{name}`) not found in instance {instance}"),
         ),
     }
 }
@@ -915,10 +1008,7 @@ impl Process {
     /// Gives a module a handle, as if `module_compile` had made it. `bytes`
     /// is what `module_bytes` will return.
     pub fn register_module(&mut self, module: Module, bytes: &[u8]) -> wasmtime::Result<u32> {
-        let loaded = LoadedModule {
-            module,
-            bytes: bytes.into(),
-        };
+        let loaded = LoadedModule::new(module, bytes.into());
         self.store
             .data_mut()
             .modules
@@ -926,16 +1016,17 @@ impl Process {
             .ok_or_else(|| Error::msg("out of module handles"))
     }
 
-    /// Gives an instance a handle, as if `instance_new` had made it.
-    pub fn register_instance(&mut self, instance: Instance) -> wasmtime::Result<u32> {
-        let exports = instance
-            .exports(&mut self.store)
-            .map(|e| e.into_extern())
-            .collect();
-        self.store
-            .data_mut()
-            .instances
-            .insert(LiveInstance { exports })
+    /// Gives an instance of module handle `module` a handle, as if
+    /// `instance_new` had made it.
+    pub fn register_instance(&mut self, module: u32, instance: Instance) -> wasmtime::Result<u32> {
+        let host = self.store.data_mut();
+        let module = host
+            .modules
+            .get(module)
+            .cloned()
+            .ok_or_else(|| Error::msg(format!("module handle {module} is not live")))?;
+        host.instances
+            .insert(LiveInstance { instance, module })
             .ok_or_else(|| Error::msg("out of instance handles"))
     }
 }
@@ -1172,7 +1263,7 @@ fn run_bytes_with_cache(
         .register_module(program, program_bytes)
         .map_err(Failure::Fatal)?;
     let main_instance_h = process
-        .register_instance(main_instance)
+        .register_instance(main_module_h, main_instance)
         .map_err(Failure::Fatal)?;
     if libdl_instance
         .get_export(&mut process.store, "__wasmdl_init")
@@ -1260,7 +1351,7 @@ fn register_libdl(
         .register_module(libdl, libdl_bytes)
         .map_err(Failure::Fatal)?;
     let instance = process
-        .register_instance(libdl_instance)
+        .register_instance(module, libdl_instance)
         .map_err(Failure::Fatal)?;
     Ok((module, instance))
 }
@@ -1572,5 +1663,51 @@ impl Process {
         }
         Instance::new(&mut *store, program, &externs)
             .map_err(|e| e.context("cannot instantiate the program"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names read from the binary are the engine's, in its order: every
+    /// kind of export, a name that is not ASCII, an empty name, custom
+    /// sections around the export section.
+    #[test]
+    fn export_names_follow_the_export_section() {
+        let wat = r#"(module
+            (@custom "before" "xyz")
+            (import "env" "g" (global i32))
+            (memory 1)
+            (table 2 funcref)
+            (global $h i32 (i32.const 5))
+            (func $f)
+            (export "f" (func $f))
+            (export "mémoire" (memory 0))
+            (export "" (table 0))
+            (export "h" (global $h))
+            (export "imported" (global 0))
+            (export "f again" (func $f))
+            (@custom "after" "abc"))"#;
+        let bytes = wat::parse_str(wat).unwrap();
+        let engine = Engine::default();
+        let module = Module::from_binary(&engine, &bytes).unwrap();
+        let names = ExportNames::new(&module, &bytes);
+        assert!(names.text.is_none(), "read from the binary");
+        let want: Vec<&str> = module.exports().map(|e| e.name()).collect();
+        let got: Vec<&str> = (0..names.len())
+            .map(|i| names.get(&bytes, i).unwrap())
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(names.get(&bytes, want.len()), None);
+
+        // A binary that does not match (as `register_module` could be given):
+        // the engine's own list.
+        let other = ExportNames::new(&module, &wat::parse_str("(module)").unwrap());
+        assert!(other.text.is_some());
+        let got: Vec<&str> = (0..other.len())
+            .map(|i| other.get(&[], i).unwrap())
+            .collect();
+        assert_eq!(got, want);
     }
 }
