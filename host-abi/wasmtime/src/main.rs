@@ -13,11 +13,6 @@ use std::sync::Arc;
 use wasmdl_wasmtime::cache::ModuleCache;
 use wasmdl_wasmtime::{run_with_cache, Config, DEFAULT_STACK_SIZE};
 
-/// mimalloc, not the C library's malloc (see Cargo.toml): loading compiled
-/// modules is mostly allocating wasmtime's metadata on a fresh heap.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const USAGE: &str = "usage: wasmdl-run [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] [--cache DIR] program.wasm [args...]";
 
 fn main() -> ExitCode {
