@@ -13,7 +13,8 @@
 //! (comma-separated: nounwind, noaddrmap, nocow, nolazytable, pooling,
 //! nosignals, o0) changes the engine's settings, to compare. In one process,
 //! after the first iteration, allocation is warm: the runner's fresh-process
-//! figures are higher (see mimalloc in Cargo.toml).
+//! figures are higher (its heap's pages are faulted in as wasmtime's
+//! metadata is decoded).
 
 use std::time::Instant;
 
