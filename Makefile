@@ -235,6 +235,7 @@ bench-calls:
 include host-abi/js/js.mk
 # The Python host on wasmtime-py (not in make test yet): make python-host-test.
 include host-abi/python/python-host.mk
+include host-abi/wasmer/wasmer.mk
 
 # Hostile modules on both runners; fuzzing (fuzz-smoke in make test, fuzz
 # for long runs); benchmarks and the size budget of libdl.so.
