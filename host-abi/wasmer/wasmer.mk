@@ -9,6 +9,7 @@
 #
 #   make wasmer-runner       build the runner (cargo build --release) and say what the engine lacks
 #   make wasmer-test         everything below on the Wasmer runner
+#   make wasmer-unit         the shim's own tests (tests/abi.rs: hostile ABI calls, table limit, cache)
 #   make wasmer-conformance  the host ABI conformance suite
 #   make wasmer-scenarios    every scenario, static and PIE main
 #   make wasmer-demo         the demo, static and PIE main
@@ -26,7 +27,7 @@ WASMER_RUNNER := $(WASMER_BUILD)/target/release/wasmdl-run-wasmer
 WASMER_SRC    := $(wildcard host-abi/wasmer/src/*.rs) host-abi/wasmer/Cargo.toml host-abi/wasmer/Cargo.lock \
                  host-abi/wasmer/.cargo/config.toml
 
-.PHONY: wasmer-runner wasmer-test wasmer-conformance wasmer-scenarios wasmer-demo wasmer-hostile \
+.PHONY: wasmer-runner wasmer-test wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-hostile \
         wasmer-real wasmer-cache
 
 # The crate's .cargo/config.toml puts its target directory under $(BUILD);
@@ -39,7 +40,11 @@ wasmer-runner: $(WASMER_RUNNER)
 	@echo "wasmer runner: $(WASMER_RUNNER)"
 	@$(WASMER_RUNNER) --engine-info | sed 's/^/    /'
 
-wasmer-test: wasmer-conformance wasmer-scenarios wasmer-demo wasmer-cache wasmer-hostile wasmer-real
+wasmer-test: wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-cache wasmer-hostile wasmer-real
+
+# With the release profile, so that it reuses the runner's build of Wasmer.
+wasmer-unit: wasmer-runner
+	cd $(WASMER_DIR) && cargo test -q --release --locked --test abi
 
 wasmer-conformance: wasmer-runner
 	BUILD=$(WASMER_BUILD) host-abi/conformance/run.sh $(WASMER_RUNNER)

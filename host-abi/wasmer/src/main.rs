@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use wasmdl_wasmer::cache::ModuleCache;
-use wasmdl_wasmer::process::{engine, engine_gaps, run, Config, DEFAULT_STACK_SIZE};
+use wasmdl_wasmer::process::{engine, run, Config, DEFAULT_STACK_SIZE};
 
 const USAGE: &str = "usage: wasmdl-run-wasmer [--dir HOST[::GUEST]]... [--env NAME=VALUE]... [--libdl PATH] [--stack-size BYTES] [--cache DIR] program.wasm [args...]\n       wasmdl-run-wasmer --engine-info";
 
@@ -53,16 +53,11 @@ fn main() -> ExitCode {
     ExitCode::from(status as u8)
 }
 
-/// `--engine-info`: the engine, and what it lacks, one line each.
+/// `--engine-info`: the engine, its features, and what it lacks.
 fn engine_info() {
-    let (engine, settings) = engine();
-    println!("engine: {settings}");
-    let gaps = engine_gaps(&engine);
-    if gaps.is_empty() {
-        println!("missing: nothing the spec or libdl uses");
-    }
-    for gap in gaps {
-        println!("missing: {gap}");
+    let (engine, _) = engine();
+    for line in wasmdl_wasmer::process::engine_info(&engine) {
+        println!("{line}");
     }
 }
 

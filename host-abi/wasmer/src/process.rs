@@ -150,16 +150,49 @@ pub fn engine() -> (Engine, String) {
     (engine, settings)
 }
 
-/// What the engine lacks that the spec or libdl can use, one line each, for
-/// `--engine-info` and the test targets' output.
-pub fn engine_gaps(engine: &Engine) -> Vec<String> {
-    let mut gaps = Vec::new();
+/// The engine in a few lines, for `--engine-info` and the test targets'
+/// output: what it is, its wasm features, and what it lacks that the spec
+/// or libdl can use (each with what follows from it).
+pub fn engine_info(engine: &Engine) -> Vec<String> {
+    let compiler = Cranelift::default();
+    let f = compiler.supported_features_for_target(engine.target());
+    let features = [
+        ("threads", f.threads),
+        ("reference-types", f.reference_types),
+        ("simd", f.simd),
+        ("bulk-memory", f.bulk_memory),
+        ("multi-value", f.multi_value),
+        ("tail-call", f.tail_call),
+        ("multi-memory", f.multi_memory),
+        ("memory64", f.memory64),
+        ("exceptions", f.exceptions),
+        ("relaxed-simd", f.relaxed_simd),
+        ("extended-const", f.extended_const),
+        ("wide-arithmetic", f.wide_arithmetic),
+    ];
+    let list = |on: bool| {
+        features
+            .iter()
+            .filter(|(_, v)| *v == on)
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut lines = vec![
+        format!(
+            "engine: Wasmer {WASMER_VERSION}, Cranelift ({}), {}",
+            engine.deterministic_id(),
+            engine.target().triple()
+        ),
+        format!("wasm features on: {}", list(true)),
+        format!("wasm features off: {}", list(false)),
+    ];
     // A one-function module with `return_call`: refused if tail calls are off.
     let tail_call =
         b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x0a\x06\x01\x04\0\x12\0\x0b";
     if Module::validate(engine, tail_call).is_err() {
-        gaps.push(
-            "tail calls (return_call, return_call_indirect): refused at compile time; \
+        lines.push(
+            "missing: tail calls (return_call, return_call_indirect), refused at compile time: \
              libdl falls back to call_indirect trampolines (one more frame per call through one)"
                 .to_string(),
         );
@@ -168,12 +201,12 @@ pub fn engine_gaps(engine: &Engine) -> Vec<String> {
     let exnref =
         b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x0a\x06\x01\x04\x01\x01\x69\x0b";
     if Module::validate(engine, exnref).is_err() {
-        gaps.push(
-            "exception handling with exnref: setjmp/longjmp and C++ exceptions cannot run"
+        lines.push(
+            "missing: exception handling with exnref: setjmp/longjmp and C++ exceptions cannot run"
                 .to_string(),
         );
     }
-    gaps
+    lines
 }
 
 // ---------------------------------------------------------------------------
