@@ -16,6 +16,7 @@
 #   make wasmer-hostile      the hostile corpus
 #   make wasmer-real         SQLite and Lua, static and PIE main
 #   make wasmer-cache        the on-disk compiled-module cache (tests/cache/run.sh)
+#   make wasmer-rss          host memory growth per dlopen/dlclose cycle, next to wasmtime's (not in wasmer-test)
 #
 # Outputs go to $(BUILD)/wasmer (the real programs' builds are shared with
 # tests/real, whose stamps make a second run only run the programs; their
@@ -28,7 +29,7 @@ WASMER_SRC    := $(wildcard host-abi/wasmer/src/*.rs) host-abi/wasmer/Cargo.toml
                  host-abi/wasmer/.cargo/config.toml
 
 .PHONY: wasmer-runner wasmer-test wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-hostile \
-        wasmer-real wasmer-cache
+        wasmer-real wasmer-cache wasmer-rss
 
 # The crate's .cargo/config.toml puts its target directory under $(BUILD);
 # cargo reads it from the crate's directory.
@@ -90,3 +91,11 @@ wasmer-real: wasmer-runner sysroot sysroot-pie
 	    RUNNER="$(WASMER_RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
 	    REAL_WAYS="wasmer wasmer-pie" \
 	    tests/real/run.sh $(REAL_PROGRAMS)
+
+# What a dlopen/dlclose cycle costs the host's resident memory, measured as
+# make bench does (bench/main.c's churn; bench.mk's build, included after
+# this file, hence the paths spelt out), on this runner and the wasmtime one
+# (as it is: order-only, so that this target never rebuilds it).
+wasmer-rss: wasmer-runner $(BUILD)/bench/main.wasm $(BUILD)/bench/.libs $(LIBDL_SO) | $(RUNNER)
+	python3 host-abi/wasmer/rss_per_cycle.py $(BUILD)/bench "wasmer=$(WASMER_RUNNER) --libdl $(LIBDL_SO)" \
+	    "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)"

@@ -127,8 +127,8 @@ fn exit_or(e: RuntimeError, what: &str, failure: fn(String) -> Failure) -> Resul
 /// export it).
 const WASMER_VERSION: &str = "7.4.2";
 
-/// The engine every module of a process is compiled with: Cranelift (LLVM
-/// is not available here; Singlepass has no exception handling) with the
+/// The engine every module of a process is compiled with: Cranelift,
+/// Wasmer's default backend (LLVM is not available here), with the
 /// wasm features it supports on this target, which include exception
 /// handling with `exnref` and exclude tail calls. Also returns a
 /// description of what makes its code valid, for the on-disk cache.
