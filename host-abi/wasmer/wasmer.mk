@@ -1,7 +1,7 @@
 # The Wasmer host (host-abi/wasmer/): the shim and the runner
 # wasmdl-run-wasmer on the `wasmer` crate (Cranelift) with wasmer-wasix's
 # WASI preview 1. A Cargo workspace of its own (see its README.md), built
-# into $(BUILD)/wasmer/target. Not part of `make test`.
+# into $(BUILD)/wasmer/target. `make test` runs wasmer-test.
 # Included from the top Makefile, whose variables it uses ($(ROOT), $(BUILD),
 # $(LIBDL_SO), $(CC_WASM), $(PROGRAM_LDFLAGS), $(PROGRAM_LDFLAGS_SLIM),
 # $(PLUGIN_FLAGS), $(CC_PIE), $(PIE_CFLAGS), $(PIE_LDFLAGS), $(PIE_LIBDIR),
@@ -16,6 +16,7 @@
 #   make wasmer-hostile      the hostile corpus
 #   make wasmer-real         SQLite and Lua, static and PIE main
 #   make wasmer-cache        the on-disk compiled-module cache (tests/cache/run.sh)
+#   make wasmer-cpython      CPython's quick check (tests/python/quick.sh), both kinds
 #   make wasmer-rss          host memory growth per dlopen/dlclose cycle, next to wasmtime's (not in wasmer-test)
 #
 # Outputs go to $(BUILD)/wasmer (the real programs' builds are shared with
@@ -29,7 +30,7 @@ WASMER_SRC    := $(wildcard host-abi/wasmer/src/*.rs) host-abi/wasmer/Cargo.toml
                  host-abi/wasmer/.cargo/config.toml
 
 .PHONY: wasmer-runner wasmer-test wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-hostile \
-        wasmer-real wasmer-cache wasmer-rss
+        wasmer-real wasmer-cache wasmer-rss wasmer-cpython
 
 # The crate's .cargo/config.toml puts its target directory under $(BUILD);
 # cargo reads it from the crate's directory.
@@ -41,7 +42,12 @@ wasmer-runner: $(WASMER_RUNNER)
 	@echo "wasmer runner: $(WASMER_RUNNER)"
 	@$(WASMER_RUNNER) --engine-info | sed 's/^/    /'
 
-wasmer-test: wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-cache wasmer-hostile wasmer-real
+wasmer-test: wasmer-unit wasmer-conformance wasmer-scenarios wasmer-demo wasmer-cache wasmer-hostile wasmer-real \
+             wasmer-cpython
+
+# CPython with its extension modules as side modules, PIE and static.
+wasmer-cpython: wasmer-runner python python-static
+	RUNNERS="wasmer=$(WASMER_RUNNER)" BUILD=$(BUILD) tests/python/quick.sh pie static
 
 # With the release profile, so that it reuses the runner's build of Wasmer.
 wasmer-unit: wasmer-runner
