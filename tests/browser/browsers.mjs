@@ -1,6 +1,6 @@
 // The browsers the tests drive, through puppeteer-core: Debian's Chromium
 // over the DevTools protocol, Debian's Firefox ESR over WebDriver BiDi.
-// Used by test.mjs (the demo) and runner.mjs (a program, as a runner).
+// Used by test.mjs (the demo) and pool.mjs (runner.mjs's browser).
 //
 // Why puppeteer-core for both: it drives the browsers Debian ships, Chromium
 // by CDP and Firefox by WebDriver BiDi, the standard protocol Firefox speaks

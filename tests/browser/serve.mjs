@@ -13,7 +13,8 @@
 //   /config/NAME.json                        what the page runs with ?config=NAME:
 //                                            `demo` (the default), `demo-pie`
 //                                            (with --pie-lib), and any given
-// test.mjs and runner.mjs import `startServer`.
+// test.mjs imports `startServer`. (runner.mjs runs programs otherwise:
+// run-host.mjs serves each run, pool.mjs's page runs it.)
 
 import http from 'node:http';
 import fs from 'node:fs';

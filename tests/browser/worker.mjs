@@ -11,6 +11,10 @@
 // has a limit, so the whole process (libdl, the program, its plugins) runs
 // here, whatever the plugins' size.
 //
+// This is the demo page's worker (index.html), with the files fetched
+// before the program starts (wasi.mjs's MemoryFs). runner.mjs runs programs
+// in a Worker of its own (remote.mjs), over the host's files.
+//
 // Message in:  { libdl, program, args, env, dirs: { guest: tree } }, a tree
 //               being { name: url (a file) or tree (a subdirectory) }; two
 //               names with one url are one file (a link: one inode)
