@@ -11,7 +11,9 @@
 #                        puppeteer-core if missing); browser-test-chromium,
 #                        browser-test-firefox: in one of them
 #   make browser-scenarios  the scenarios in the browsers (BROWSERS=chromium
-#                        firefox), static and PIE mains; minutes, not in make test
+#                        firefox), static and PIE mains, ~30 s a browser
+#                        (Firefox's whole suite: make firefox-test,
+#                        tests/browser/browser.mk)
 
 NODE        ?= node
 NODE_RUNNER := $(NODE) $(ROOT)/host-abi/js/wasmdl-run.mjs
@@ -48,20 +50,16 @@ browser-test browser-test-chromium browser-test-firefox: demo sysroot-pie
 	BUILD=$(BUILD) DEMO=$(DEMO) NODE=$(NODE) PIE_LIBDIR=$(PIE_LIBDIR) \
 	    tests/browser/run.sh --browser $(if $(filter browser-test,$@),all,$(@:browser-test-%=%))
 
-# The scenarios in headless browsers, through tests/browser/runner.mjs: one
-# browser start per run. Built in $(BUILD)/browser/scenarios, apart from
-# make scenarios. BROWSER_SKIP: what the page's WASI (tests/browser/wasi.mjs,
-# read-only files in memory) cannot do, said so in the output.
+# The scenarios in headless browsers, through tests/browser/runner.mjs (one
+# browser kept running per browser, a Worker per run: tests/browser/pool.mjs).
+# Built in $(BUILD)/browser/scenarios, apart from make scenarios. The pools
+# are stopped at the end.
 BROWSERS     ?= chromium firefox
 BROWSER_RUN   = $(NODE) $(ROOT)/tests/browser/runner.mjs --libdl $(LIBDL_SO) --browser
-BROWSER_SKIP := libc
-BROWSER_SKIP_LIBC := it lists a directory (fd_readdir), sleeps (poll_oneoff), writes and removes a file, \
-    which the page's WASI does not implement (tests/browser/wasi.mjs: read-only files in memory); not a limit of the engines
 browser-scenarios: sysroot sysroot-pie
 	tests/browser/run.sh --install-only $(BROWSERS)
-	$(if $(filter libc,$(BROWSER_SKIP)),@echo "skip libc [$(BROWSERS)]: $(BROWSER_SKIP_LIBC)")
 	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
 	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD)/browser PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    SKIP="$(foreach b,$(BROWSERS),$(addprefix $(b):,$(BROWSER_SKIP)) $(addprefix $(b)-pie:,$(BROWSER_SKIP)))" \
 	    tests/run-scenarios.sh $(foreach b,$(BROWSERS),"$(b)=$(BROWSER_RUN) $(b)" "$(b)-pie=$(BROWSER_RUN) $(b) --dir $(PIE_LIBDIR)::/lib") \
-	        $(if $(SCENARIOS),-- $(SCENARIOS))
+	        $(if $(SCENARIOS),-- $(SCENARIOS)); \
+	    status=$$?; for b in $(BROWSERS); do $(NODE) tests/browser/runner.mjs --browser $$b --stop; done; exit $$status

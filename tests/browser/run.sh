@@ -4,7 +4,7 @@
 # into tests/browser/node_modules), then runs test.mjs.
 #
 #   run.sh [--browser chromium|firefox|all]    (default all)
-#   run.sh --install-only BROWSER...            install only (make browser-scenarios)
+#   run.sh --install-only BROWSER...            install only (make browser-scenarios, firefox-runner)
 #
 # env: BUILD (default build), DEMO (default $BUILD/demo), NODE (default node),
 #      PIE_LIBDIR (libc.so's directory: if set and $DEMO/main-pie.wasm exists,
