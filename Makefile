@@ -248,3 +248,4 @@ bench: bench-calls
 # built from Debian source packages at test time.
 include tests/real/real.mk
 include tests/python/python.mk
+include tests/browser/browser.mk

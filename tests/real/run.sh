@@ -322,7 +322,8 @@ lua_interpreter() {
 # main on wasmtime and on node, a PIE main (libc.so's directory preopened as
 # /lib) on both.
 # REAL_WAYS (optional) lists other ways; a way named python* runs on
-# PYTHON_RUNNER (host-abi/python).
+# PYTHON_RUNNER (host-abi/python), one named firefox* on FIREFOX_RUNNER
+# (tests/browser/runner.mjs: headless Firefox).
 WAYS=(${REAL_WAYS:-wasmtime node wasmtime-pie node-pie})
 pass=0; fail=0; failed=(); runs=()
 # run_case NAME STDIN DIR TEMPLATE -- ARGS...: runs, in the four ways, the
@@ -349,7 +350,7 @@ run_one() {
     [[ $way != node* ]] || [ "$NODE_EXNREF" = true ] || eh=legacy
     local wasm=${template//@KIND@/$kind}
     wasm=${wasm//@EH@/$eh}
-    if [[ $way == node* ]]; then cmd=($NODE_RUNNER); elif [[ $way == python* ]]; then cmd=($PYTHON_RUNNER); else cmd=($RUNNER); fi
+    if [[ $way == node* ]]; then cmd=($NODE_RUNNER); elif [[ $way == python* ]]; then cmd=($PYTHON_RUNNER); elif [[ $way == firefox* ]]; then cmd=($FIREFOX_RUNNER); else cmd=($RUNNER); fi
     [ "$kind" = static ] || cmd+=(--dir "$PIE_LIBDIR::/lib")
     local a
     for a in "$@"; do cmd+=("${a//@WASM@/$wasm}"); done
