@@ -175,7 +175,7 @@ demo: $(RUNNER) sysroot
 
 # ---- tests ----------------------------------------------------------------
 test: lint unit-test shim-test js-unit-test conformance scenarios demo-test cache-test real-programs \
-      test-python-quick browser-test hostile python-host-test wasmer-test size-check fuzz-smoke
+      test-python-quick browser-test hostile python-host-test wasmer-test firefox-test size-check fuzz-smoke
 
 # libdl denies unwrap/expect/panic/indexing on every API path (libdl/Cargo.toml).
 lint: | $(TOOLCHAIN_STAMP)

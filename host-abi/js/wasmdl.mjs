@@ -15,7 +15,7 @@
 //   `instance.exports.memory`, calls `instance.exports._start()` and returns
 //   the exit status given to `proc_exit` (Node: `returnOnExit: true`).
 //   In a browser, pass any implementation with that interface
-//   (`tests/browser/wasi.mjs` is a small one).
+//   (`tests/browser/wasi.mjs` is the test pages' one).
 // * The WASI memory problem of the spec ("WASI through IMPORT_HOST works on
 //   the process memory") does not arise here: `node:wasi` functions are plain
 //   JS functions bound to ONE memory, not to their caller's exports. We bind
