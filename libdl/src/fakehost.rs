@@ -698,6 +698,7 @@ fn weak_undefined_symbols_bind_to_zero_and_a_trampoline() {
 
 /// Loads `so` (a side module with weak undefined `maybe` and `maybe_data`)
 /// on an engine with or without tail calls.
+#[cfg(test)]
 fn weak_symbols_in(so: &[u8], tail_calls: bool) {
     let (mut l, view) = loader_with(&[("/p/w.so", so.to_vec())]);
     view.0.lock().unwrap().no_tail_calls = !tail_calls;
