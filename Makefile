@@ -200,14 +200,17 @@ js-unit-test:
 cache-test: demo
 	tests/cache/run.sh $(RUNNER) $(LIBDL_SO) $(DEMO) tests/demo/expected.out
 
+# What tests/run-scenarios.sh builds programs and plugins with (BUILD, where
+# to, is each caller's); every host's makefile runs the scenarios with it.
+SCENARIO_ENV = CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
+               PLUGIN_FLAGS="$(PLUGIN_FLAGS)" PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)"
+
 # Every scenario on every runner, with a statically linked main and with a
 # PIE main against libc.so (runners named *-pie, which preopen libc.so's
 # directory as /lib), each compared with the same golden files.
 scenarios: $(RUNNER) sysroot sysroot-pie node-runner
 	$(if $(NODE_SKIP),@echo "node $$($(NODE) --version) cannot compile wasm exnref exception handling (node 24+ can): skipping $(NODE_SKIP) on node")
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
-	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD) PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    SKIP="$(addprefix node:,$(NODE_SKIP)) $(addprefix node-pie:,$(NODE_SKIP))" \
+	$(SCENARIO_ENV) BUILD=$(BUILD) SKIP="$(addprefix node:,$(NODE_SKIP)) $(addprefix node-pie:,$(NODE_SKIP))" \
 	    tests/run-scenarios.sh "wasmtime=$(RUNNER) --libdl $(LIBDL_SO)" "node=$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
 	        "wasmtime-pie=$(RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib" \
 	        "node-pie=$(NODE_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"

@@ -58,8 +58,6 @@ BROWSERS     ?= chromium firefox
 BROWSER_RUN   = $(NODE) $(ROOT)/tests/browser/runner.mjs --libdl $(LIBDL_SO) --browser
 browser-scenarios: sysroot sysroot-pie
 	tests/browser/run.sh --install-only $(BROWSERS)
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
-	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(BUILD)/browser PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    tests/run-scenarios.sh $(foreach b,$(BROWSERS),"$(b)=$(BROWSER_RUN) $(b)" "$(b)-pie=$(BROWSER_RUN) $(b) --dir $(PIE_LIBDIR)::/lib") \
+	$(SCENARIO_ENV) BUILD=$(BUILD)/browser tests/run-scenarios.sh $(foreach b,$(BROWSERS),"$(b)=$(BROWSER_RUN) $(b)" "$(b)-pie=$(BROWSER_RUN) $(b) --dir $(PIE_LIBDIR)::/lib") \
 	        $(if $(SCENARIOS),-- $(SCENARIOS)); \
 	    status=$$?; for b in $(BROWSERS); do $(NODE) tests/browser/runner.mjs --browser $$b --stop; done; exit $$status

@@ -61,9 +61,7 @@ python-host-conformance: python-host-runner
 # The runners are named as in `make scenarios` (python, python-pie: a name
 # ending in -pie runs the PIE main, with libc.so's directory as /lib).
 python-host-scenarios: python-host-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
-	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(PY_HOST_BUILD) PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    tests/run-scenarios.sh "python=$(PY_RUNNER) --libdl $(LIBDL_SO)" \
+	$(SCENARIO_ENV) BUILD=$(PY_HOST_BUILD) tests/run-scenarios.sh "python=$(PY_RUNNER) --libdl $(LIBDL_SO)" \
 	        "python-pie=$(PY_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"
 
 PY_HOST_DEMO := $(PY_HOST_BUILD)/demo
@@ -92,9 +90,5 @@ python-host-hostile: python-host-runner $(BUILD)/hostile/main.wasm $(LIBDL_SO) h
 
 # tests/real/run.sh with its runs named python and python-pie (REAL_WAYS).
 python-host-real: python-host-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
-	    CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
-	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
-	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
-	    PYTHON_RUNNER="$(PY_RUNNER) --libdl $(LIBDL_SO)" REAL_WAYS="python python-pie" \
+	$(REAL_ENV) WAYS_RUNNER="$(PY_RUNNER) --libdl $(LIBDL_SO)" REAL_WAYS="python python-pie" \
 	    tests/real/run.sh $(REAL_PROGRAMS)

@@ -59,9 +59,7 @@ wasmer-conformance: wasmer-runner
 # The runners are named as in `make scenarios` (wasmer, wasmer-pie: a name
 # ending in -pie runs the PIE main, with libc.so's directory as /lib).
 wasmer-scenarios: wasmer-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
-	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(WASMER_BUILD) PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    tests/run-scenarios.sh "wasmer=$(WASMER_RUNNER) --libdl $(LIBDL_SO)" \
+	$(SCENARIO_ENV) BUILD=$(WASMER_BUILD) tests/run-scenarios.sh "wasmer=$(WASMER_RUNNER) --libdl $(LIBDL_SO)" \
 	        "wasmer-pie=$(WASMER_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"
 
 WASMER_DEMO := $(WASMER_BUILD)/demo
@@ -88,14 +86,9 @@ wasmer-hostile: wasmer-runner $(BUILD)/hostile/main.wasm $(LIBDL_SO) hostile-cor
 	cd $(HOSTILE_OUT) && $(WASMER_RUNNER) --libdl $(LIBDL_SO) $(HOSTILE_RUN) > $(WASMER_BUILD)/hostile.out 2> $(WASMER_BUILD)/hostile.err
 	diff -u $(HOSTILE_DIR)/expected.out $(WASMER_BUILD)/hostile.out && echo "ok   hostile [wasmer]"
 
-# tests/real/run.sh with its runs named wasmer and wasmer-pie (REAL_WAYS):
-# a way named neither node* nor python* runs on RUNNER, here ours.
+# tests/real/run.sh with its runs named wasmer and wasmer-pie (REAL_WAYS).
 wasmer-real: wasmer-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
-	    CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
-	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
-	    RUNNER="$(WASMER_RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
-	    REAL_WAYS="wasmer wasmer-pie" \
+	$(REAL_ENV) WAYS_RUNNER="$(WASMER_RUNNER) --libdl $(LIBDL_SO)" REAL_WAYS="wasmer wasmer-pie" \
 	    tests/real/run.sh $(REAL_PROGRAMS)
 
 # What a dlopen/dlclose cycle costs the host's resident memory, measured as

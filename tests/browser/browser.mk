@@ -51,9 +51,7 @@ firefox-conformance: firefox-runner
 	BUILD=$(FIREFOX_BUILD) host-abi/conformance/run.sh $(FIREFOX_RUNNER)
 
 firefox-scenarios: firefox-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PROGRAM_LDFLAGS_SLIM="$(PROGRAM_LDFLAGS_SLIM)" \
-	    PLUGIN_FLAGS="$(PLUGIN_FLAGS)" BUILD=$(FIREFOX_BUILD) PIE_CC="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" \
-	    tests/run-scenarios.sh "firefox=$(FIREFOX_RUNNER) --libdl $(LIBDL_SO)" \
+	$(SCENARIO_ENV) BUILD=$(FIREFOX_BUILD) tests/run-scenarios.sh "firefox=$(FIREFOX_RUNNER) --libdl $(LIBDL_SO)" \
 	        "firefox-pie=$(FIREFOX_RUNNER) --libdl $(LIBDL_SO) --dir $(PIE_LIBDIR)::/lib"
 
 FIREFOX_DEMO := $(FIREFOX_BUILD)/demo
@@ -77,11 +75,7 @@ firefox-hostile: firefox-runner $(HOSTILE_OUT)/main.wasm $(LIBDL_SO) hostile-cor
 
 # tests/real/run.sh with its runs named firefox and firefox-pie (REAL_WAYS).
 firefox-real: firefox-runner sysroot sysroot-pie
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
-	    CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
-	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
-	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
-	    FIREFOX_RUNNER="$(FIREFOX_RUNNER) --libdl $(LIBDL_SO)" REAL_WAYS="firefox firefox-pie" \
+	$(REAL_ENV) WAYS_RUNNER="$(FIREFOX_RUNNER) --libdl $(LIBDL_SO)" REAL_WAYS="firefox firefox-pie" \
 	    tests/real/run.sh $(REAL_PROGRAMS)
 
 # CPython with its extension modules as side modules, PIE and static.

@@ -16,10 +16,12 @@
 REAL_PROGRAMS ?= sqlite lua
 
 .PHONY: real-programs
+# What tests/real/run.sh builds and runs with; the other hosts' makefiles run
+# it too, with REAL_WAYS and WAYS_RUNNER for their own runner.
+REAL_ENV = CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
+           CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
+           BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
+           RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)"
+
 real-programs: $(RUNNER) sysroot sysroot-pie node-runner
-	CC="$(CC_WASM)" PROGRAM_LDFLAGS="$(PROGRAM_LDFLAGS)" PLUGIN_FLAGS="$(PLUGIN_FLAGS)" \
-	    CC_PIE="$(CC_PIE) $(PIE_CFLAGS)" PIE_LDFLAGS="$(PIE_LDFLAGS)" PIE_LIBDIR=$(PIE_LIBDIR) \
-	    BUILD=$(BUILD) TC=$(TC) SYSROOT=$(SYSROOT_T) REAL_SRC=$(TC)/real-src \
-	    RUNNER="$(RUNNER) --libdl $(LIBDL_SO)" NODE_RUNNER="$(NODE_RUNNER) --libdl $(LIBDL_SO)" \
-	    NODE_EXNREF=$(NODE_HAS_EXNREF) \
-	    tests/real/run.sh $(REAL_PROGRAMS)
+	$(REAL_ENV) NODE_EXNREF=$(NODE_HAS_EXNREF) tests/real/run.sh $(REAL_PROGRAMS)

@@ -321,9 +321,9 @@ lua_interpreter() {
 # Every case runs in four ways, named as the scenarios' runners: a static
 # main on wasmtime and on node, a PIE main (libc.so's directory preopened as
 # /lib) on both.
-# REAL_WAYS (optional) lists other ways; a way named python* runs on
-# PYTHON_RUNNER (host-abi/python), one named firefox* on FIREFOX_RUNNER
-# (tests/browser/runner.mjs: headless Firefox).
+# REAL_WAYS (optional) lists other ways, named as well for the runner they
+# stand for (python, firefox-pie, ...); they run on WAYS_RUNNER (a runner
+# command with --libdl, as RUNNER), and node* ways on NODE_RUNNER.
 WAYS=(${REAL_WAYS:-wasmtime node wasmtime-pie node-pie})
 pass=0; fail=0; failed=(); runs=()
 # run_case NAME STDIN DIR TEMPLATE -- ARGS...: runs, in the four ways, the
@@ -350,7 +350,11 @@ run_one() {
     [[ $way != node* ]] || [ "$NODE_EXNREF" = true ] || eh=legacy
     local wasm=${template//@KIND@/$kind}
     wasm=${wasm//@EH@/$eh}
-    if [[ $way == node* ]]; then cmd=($NODE_RUNNER); elif [[ $way == python* ]]; then cmd=($PYTHON_RUNNER); elif [[ $way == firefox* ]]; then cmd=($FIREFOX_RUNNER); else cmd=($RUNNER); fi
+    case $way in
+        node*) cmd=($NODE_RUNNER) ;;
+        wasmtime*) cmd=($RUNNER) ;;
+        *) cmd=(${WAYS_RUNNER:?REAL_WAYS names $way: WAYS_RUNNER is not set}) ;;
+    esac
     [ "$kind" = static ] || cmd+=(--dir "$PIE_LIBDIR::/lib")
     local a
     for a in "$@"; do cmd+=("${a//@WASM@/$wasm}"); done
